@@ -1,0 +1,177 @@
+//! AWS SDK clients, built once per process (per Lambda container) and shared by every request.
+
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig, timeout::TimeoutConfig};
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+
+use crate::config::Config;
+
+/// The roots AWS service endpoints chain to (Amazon Root CA 1–4, Starfield Services G2).
+/// Compiled in so that a cold start reads and parses no system CA bundle (measured: that was
+/// most of the SDK's default client build time).
+const AMAZON_TRUST_SERVICES_ROOTS: &[u8] = include_bytes!("../certs/amazon-trust-services.pem");
+
+/// The clients every function may use.
+#[derive(Debug, Clone)]
+pub struct AwsClients {
+    pub s3: aws_sdk_s3::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+}
+
+impl AwsClients {
+    pub async fn from_config(config: &Config) -> Self {
+        let sdk = sdk_config(config).await;
+        Self::from_sdk_config(&sdk, config)
+    }
+
+    pub fn from_sdk_config(sdk: &SdkConfig, config: &Config) -> Self {
+        Self {
+            s3: s3_client(sdk, config),
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+        }
+    }
+}
+
+/// Shared SDK settings: explicit region (no profile lookup), one lean HTTPS client, bounded
+/// timeouts, and `AWS_ENDPOINT_URL` when an emulator is used.
+pub async fn sdk_config(config: &Config) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(config.region.clone()))
+        .http_client(https_client(config.tls_native_roots))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .operation_attempt_timeout(Duration::from_secs(20))
+                .build(),
+        );
+    if let Some(endpoint) = &config.endpoint_url {
+        loader = loader.endpoint_url(endpoint);
+    }
+    loader.load().await
+}
+
+/// S3 client: path-style against emulators (their hosts have no bucket sub-domains); checksums
+/// only where S3 requires them, so presigned URLs carry no checksum the client cannot know.
+pub fn s3_client(sdk: &SdkConfig, config: &Config) -> aws_sdk_s3::Client {
+    let s3_config = aws_sdk_s3::config::Builder::from(sdk)
+        .force_path_style(config.endpoint_url.is_some())
+        .request_checksum_calculation(aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired)
+        .response_checksum_validation(aws_sdk_s3::config::ResponseChecksumValidation::WhenRequired)
+        .build();
+    aws_sdk_s3::Client::from_conf(s3_config)
+}
+
+fn https_client(native_roots: bool) -> SharedHttpClient {
+    let trust_store = TrustStore::empty()
+        .with_native_roots(native_roots)
+        .with_pem_certificate(AMAZON_TRUST_SERVICES_ROOTS);
+    let tls_context = TlsContext::builder()
+        .with_trust_store(trust_store)
+        .build()
+        .expect("the compiled-in trust store is valid");
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .tls_context(tls_context)
+        .build_https()
+}
+
+/// What filegate was doing in AWS when a call failed; the client only ever sees a generic
+/// message, the log sees this and the SDK's error chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageOperation {
+    GetFile,
+    CreateFiles,
+    ChangeFileStatus,
+    ListAuditEvents,
+    PresignUpload,
+    HeadObject,
+    ReadObject,
+    DeleteObject,
+}
+
+impl std::fmt::Display for StorageOperation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::GetFile => "reading the file's metadata",
+            Self::CreateFiles => "writing new files' metadata",
+            Self::ChangeFileStatus => "changing the file's status",
+            Self::ListAuditEvents => "reading the file's audit events",
+            Self::PresignUpload => "presigning the upload URL",
+            Self::HeadObject => "reading the object's metadata",
+            Self::ReadObject => "reading the object",
+            Self::DeleteObject => "deleting the object",
+        })
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A failed call to DynamoDB or S3.
+#[derive(Debug, thiserror::Error)]
+#[error("{operation} failed")]
+pub struct StorageError {
+    pub operation: StorageOperation,
+    /// Throttling, timeouts and unreachable endpoints: worth a retry.
+    pub transient: bool,
+    #[source]
+    source: BoxError,
+}
+
+impl StorageError {
+    pub fn new<E, R>(
+        operation: StorageOperation,
+        err: aws_smithy_runtime_api::client::result::SdkError<E, R>,
+    ) -> Self
+    where
+        E: std::error::Error + aws_smithy_types::error::metadata::ProvideErrorMetadata + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        use aws_smithy_runtime_api::client::result::SdkError;
+        let transient = match &err {
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
+            SdkError::ServiceError(e) => matches!(
+                e.err().code(),
+                Some(
+                    "ThrottlingException"
+                        | "ProvisionedThroughputExceededException"
+                        | "RequestLimitExceeded"
+                        | "SlowDown"
+                        | "ServiceUnavailable"
+                        | "InternalServerError"
+                        | "InternalError"
+                )
+            ),
+            _ => false,
+        };
+        Self {
+            operation,
+            transient,
+            source: Box::new(err),
+        }
+    }
+
+    /// For failures that are not SDK errors (a broken stream, an unparseable item).
+    pub fn other(operation: StorageOperation, source: impl Into<BoxError>) -> Self {
+        Self {
+            operation,
+            transient: false,
+            source: source.into(),
+        }
+    }
+}
+
+impl From<StorageError> for crate::error::ApiError {
+    fn from(e: StorageError) -> Self {
+        if e.transient {
+            tracing::warn!(error = %crate::error::ErrorChain(&e), "transient storage failure");
+            crate::error::ApiError::unavailable(
+                "storage_unavailable",
+                "storage is busy or unreachable; retry with backoff",
+            )
+        } else {
+            crate::error::ApiError::internal(&e)
+        }
+    }
+}

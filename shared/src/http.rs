@@ -1,0 +1,347 @@
+//! What every function's router shares: state, extractors that turn bad input into
+//! [`ApiError`]s, request ids, the error renderer, tracing and CORS.
+
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use http::request::Parts;
+use http::{HeaderValue, Method, StatusCode, header};
+use serde::de::DeserializeOwned;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::audit::RequestOrigin;
+use crate::auth::TokenVerifier;
+use crate::aws::AwsClients;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::ids::FileId;
+use crate::objects::ObjectStore;
+use crate::store::MetadataStore;
+use crate::upload::Uploads;
+
+/// Largest JSON body accepted: a full batch of ten files with long names fits many times over.
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+
+/// Everything a handler needs, built once per process.
+#[derive(Debug, Clone)]
+pub struct AppState(Arc<Services>);
+
+#[derive(Debug)]
+pub struct Services {
+    pub uploads: Uploads,
+    pub verifier: Arc<TokenVerifier>,
+    pub config: Config,
+}
+
+impl AppState {
+    pub fn new(config: Config, clients: &AwsClients) -> Self {
+        let store = MetadataStore::new(clients.dynamodb.clone(), config.table.clone());
+        let objects = ObjectStore::new(
+            clients.s3.clone(),
+            config.bucket.clone(),
+            config.uploads.encryption.clone(),
+        );
+        let uploads = Uploads::new(store, objects, config.uploads.clone());
+        Self(Arc::new(Services {
+            uploads,
+            verifier: Arc::new(TokenVerifier::new(&config.auth)),
+            config,
+        }))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Services;
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for Arc<TokenVerifier> {
+    fn from_ref(state: &AppState) -> Self {
+        state.verifier.clone()
+    }
+}
+
+/// A JSON body: `application/json`, at most [`MAX_JSON_BODY`] bytes, no unknown fields, and
+/// every failure a 4xx naming the field (`files[3].size_bytes`).
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<mime::Mime>().ok())
+            .is_some_and(|m| m.essence_str() == "application/json");
+        if !is_json {
+            return Err(ApiError::unsupported_media_type(
+                "unsupported_media_type",
+                "send the body as Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::too_large(
+                    "request_too_large",
+                    format!("the request body must be at most {MAX_JSON_BODY} bytes"),
+                )
+            } else {
+                ApiError::invalid("invalid_body", "the request body could not be read")
+            }
+        })?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// Deserializes JSON, turning serde's error into an [`ApiError`] whose `param` is the path of
+/// the offending field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.inner();
+        let message = inner.to_string();
+        let message = message.split(" at line ").next().unwrap_or_default().to_owned();
+        use serde_json::error::Category;
+        match inner.classify() {
+            Category::Syntax | Category::Eof | Category::Io => {
+                ApiError::invalid("invalid_json", format!("the body is not valid JSON: {message}"))
+            }
+            Category::Data => {
+                let joined = |field: &str| {
+                    if path == "." || path.is_empty() {
+                        field.to_owned()
+                    } else {
+                        format!("{path}.{field}")
+                    }
+                };
+                let field = |prefix: &str| {
+                    message
+                        .strip_prefix(prefix)
+                        .and_then(|rest| rest.split('`').next())
+                        .map(joined)
+                };
+                if message.starts_with("unknown field") {
+                    // serde_path_to_error's path already ends at the unknown key.
+                    ApiError::invalid("unknown_field", message).with_param(path)
+                } else if let Some(param) = field("missing field `") {
+                    ApiError::invalid("missing_field", message).with_param(param)
+                } else if path == "." {
+                    ApiError::invalid("invalid_body", message)
+                } else {
+                    ApiError::invalid("invalid_type", message).with_param(path)
+                }
+            }
+        }
+    })?;
+    // Trailing data after the value is malformed JSON too.
+    de.end()
+        .map_err(|_| ApiError::invalid("invalid_json", "the body has data after the JSON value"))?;
+    Ok(value)
+}
+
+/// A `file_…` id from the path; anything else is `400 invalid_id`.
+#[derive(Debug, Clone, Copy)]
+pub struct FileIdParam(pub FileId);
+
+impl<S: Send + Sync> FromRequestParts<S> for FileIdParam {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::invalid("invalid_id", "the path has no valid id").with_param("id"))?;
+        FileId::parse(&raw)
+            .map(FileIdParam)
+            .map_err(|e| e.with_param("id"))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestOrigin {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let request_id = request_id_of(parts);
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(512).collect());
+        // The address API Gateway saw, or the socket's locally; never X-Forwarded-For,
+        // which the client controls.
+        let ip = lambda_source_ip(parts).or_else(|| {
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip().to_string())
+        });
+        Ok(Self {
+            request_id,
+            ip,
+            user_agent,
+        })
+    }
+}
+
+fn request_id_of(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn lambda_source_ip(parts: &Parts) -> Option<String> {
+    use lambda_http::request::RequestContext;
+    match parts.extensions.get::<RequestContext>()? {
+        RequestContext::ApiGatewayV2(ctx) => ctx.http.source_ip.clone(),
+        RequestContext::ApiGatewayV1(ctx) => ctx.identity.source_ip.clone(),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+}
+
+/// Request ids: API Gateway's own id when running behind it (so logs line up with its access
+/// logs), otherwise `req_` + ULID.
+#[derive(Debug, Clone, Copy, Default)]
+struct FilegateRequestId;
+
+impl MakeRequestId for FilegateRequestId {
+    fn make_request_id<B>(&mut self, request: &http::Request<B>) -> Option<RequestId> {
+        use lambda_http::request::RequestContext;
+        let from_gateway = match request.extensions().get::<RequestContext>() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone(),
+            Some(RequestContext::ApiGatewayV1(ctx)) => ctx.request_id.clone(),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        };
+        let id = from_gateway.unwrap_or_else(|| format!("req_{}", crate::ids::next_ulid()));
+        HeaderValue::from_str(&id).ok().map(RequestId::new)
+    }
+}
+
+/// Writes the JSON body of every error, now that the request id is known; turns axum's bare
+/// 405 into the same format.
+async fn render_errors(req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let request_id = request_id_of(&parts);
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    let error = match response.extensions_mut().remove::<ApiError>() {
+        Some(error) => error,
+        None if response.status() == StatusCode::METHOD_NOT_ALLOWED => ApiError::method_not_allowed(),
+        None => return response,
+    };
+    let body = serde_json::to_vec(&error.body(&request_id)).unwrap_or_default();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response.headers_mut().remove(header::CONTENT_LENGTH);
+    *response.status_mut() = error.status();
+    *response.body_mut() = Body::from(body);
+    response
+}
+
+async fn route_not_found() -> ApiError {
+    ApiError::not_found("route_not_found", "no such route; see /openapi.json")
+}
+
+/// Wraps a function's routes in the layers every function shares. Call it once on the whole
+/// router (the local API calls it on the merged router).
+pub fn with_common_layers(router: Router<()>, config: &Config) -> Router<()> {
+    let cors = (!config.cors_allowed_origins.is_empty()).then(|| {
+        let origins: Vec<HeaderValue> = config
+            .cors_allowed_origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect();
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::HeaderName::from_static("x-api-key")])
+            .expose_headers([header::HeaderName::from_static("x-request-id")])
+            .max_age(std::time::Duration::from_secs(600))
+    });
+    router
+        .fallback(route_not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_JSON_BODY))
+        .layer(middleware::from_fn(render_errors))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &http::Request<Body>| {
+                let request_id = req
+                    .extensions()
+                    .get::<RequestId>()
+                    .and_then(|id| id.header_value().to_str().ok())
+                    .unwrap_or_default();
+                tracing::info_span!("request", request_id, method = %req.method(), path = req.uri().path())
+            }),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(FilegateRequestId))
+        .layer(tower::util::option_layer(cors))
+}
+
+impl IntoResponse for crate::upload::FileUploadList {
+    fn into_response(self) -> Response {
+        (StatusCode::CREATED, axum::Json(self)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::upload::CreateFilesRequest;
+
+    fn err(json: &str) -> (&'static str, Option<String>) {
+        let e = parse_json::<CreateFilesRequest>(json.as_bytes()).unwrap_err();
+        (e.code(), e.param().map(str::to_owned))
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        assert_eq!(err("{"), ("invalid_json", None));
+        assert_eq!(err(r#"{"files": []} x"#), ("invalid_json", None));
+        assert_eq!(err("[]"), ("invalid_body", None));
+        assert_eq!(err(r#"{"files": [], "color": 1}"#), ("unknown_field", Some("color".into())));
+        assert_eq!(err(r#"{"folder": null}"#), ("missing_field", Some("files".into())));
+        assert_eq!(err(r#"{"files": 5}"#), ("invalid_type", Some("files".into())));
+        assert_eq!(
+            err(r#"{"files": [{"name":"a","content_type":"a/b","size_bytes":1,"x":1}]}"#),
+            ("unknown_field", Some("files[0].x".into()))
+        );
+        assert_eq!(
+            err(r#"{"files": [{"name":"a","content_type":"a/b"}]}"#),
+            ("missing_field", Some("files[0].size_bytes".into()))
+        );
+        assert_eq!(
+            err(r#"{"files": [{"name":7,"content_type":"a/b","size_bytes":1}]}"#),
+            ("invalid_type", Some("files[0].name".into()))
+        );
+        assert_eq!(
+            err(r#"{"files": [{"name":"a","content_type":"a/b","size_bytes":true}]}"#),
+            ("invalid_type", Some("files[0].size_bytes".into()))
+        );
+        assert_eq!(
+            err(r#"{"files": [{"name":"a","content_type":"a/b","size_bytes":1,"public":"yes"}]}"#),
+            ("invalid_type", Some("files[0].public".into()))
+        );
+    }
+}

@@ -1,0 +1,16 @@
+//! filegate's shared crate: the domain, the rules and the AWS plumbing every function uses.
+//! Function crates parse requests, call into this crate and shape responses; nothing else.
+
+pub mod audit;
+pub mod auth;
+pub mod aws;
+pub mod config;
+pub mod error;
+pub mod files;
+pub mod http;
+pub mod ids;
+pub mod objects;
+pub mod store;
+pub mod telemetry;
+pub mod timestamp;
+pub mod upload;
