@@ -1,0 +1,136 @@
+//! The local API: every function's router merged into one axum server, run against an AWS
+//! emulator. It is exactly the code the Lambdas run (the same routers, the same S3-event
+//! handler), plus what Lambda and SAM provide in AWS: an HTTP server, the SQS event source,
+//! and the resources.
+
+pub mod emulator;
+pub mod events;
+pub mod provision;
+
+use aws_config::SdkConfig;
+use axum::Router;
+use axum::routing::get;
+use filegate_shared::config::Config;
+use filegate_shared::error::ErrorBody;
+use filegate_shared::http::AppState;
+use serde::Serialize;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+/// The JWT secret the local API uses when `FILEGATE_JWT_SECRET` is not set. Local only.
+pub const DEV_JWT_SECRET: &str = "filegate-local-development-secret-not-for-production";
+
+/// Settings the local API fills in when the environment leaves them unset.
+pub const LOCAL_DEFAULTS: &[(&str, &str)] = &[
+    ("AWS_REGION", "us-east-1"),
+    ("FILEGATE_TABLE", "filegate-local"),
+    ("FILEGATE_BUCKET", "filegate-local"),
+    ("FILEGATE_JWT_SECRET", DEV_JWT_SECRET),
+];
+
+/// All routes of all functions, in the layers each Lambda wraps its own in, plus
+/// `GET /openapi.json`.
+pub fn app(state: AppState) -> Router {
+    let router = Router::new()
+        .merge(filegate_presign::router(state.clone()))
+        .merge(filegate_finalize::router(state.clone()))
+        .merge(filegate_metadata::router(state.clone()))
+        .route("/openapi.json", get(|| async { axum::Json(openapi()) }));
+    state.serve(router)
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "filegate",
+        description = "A serverless file API in front of a private S3 bucket: presigned uploads, \
+                       verified finalize, metadata, downloads. Errors always have the shape of \
+                       `Error`; every response carries `x-request-id`.",
+        license(name = "Apache-2.0")
+    ),
+    servers((url = "http://127.0.0.1:3000", description = "Local API (README)")),
+    components(schemas(ErrorBody)),
+    modifiers(&SecuritySchemes),
+    tags((name = "files", description = "Uploads and file metadata"))
+)]
+struct BaseApi;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "HS256 JWT with `sub`, `org` (claim name configurable), `exp`, optional `scope`",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The OpenAPI document of every route (committed as `openapi.json`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = BaseApi::openapi();
+    doc.merge(filegate_presign::PresignApi::openapi());
+    doc.merge(filegate_finalize::FinalizeApi::openapi());
+    doc.merge(filegate_metadata::MetadataApi::openapi());
+    doc
+}
+
+/// A provisioned local deployment: resources created, clients and state built.
+pub struct Deployment {
+    pub state: AppState,
+    pub sdk: SdkConfig,
+    pub queue_url: String,
+}
+
+impl Deployment {
+    /// Creates the table, queue and bucket `config` names in the emulator at
+    /// `config.endpoint_url`, and builds the state the routers run on.
+    pub async fn create(config: Config, queue_name: &str) -> Result<Self, provision::ProvisionError> {
+        let sdk = filegate_shared::aws::emulator_sdk_config(&config).await;
+        let queue_url = provision::provision(&sdk, &config, queue_name).await?;
+        let clients = filegate_shared::aws::AwsClients::from_sdk_config(&sdk, &config);
+        Ok(Self {
+            state: AppState::new(config, &clients),
+            sdk,
+            queue_url,
+        })
+    }
+
+    /// Runs the S3-event finalizer on the queue, as Lambda's event source mapping would.
+    pub fn spawn_event_poller(&self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(events::poll_upload_events(
+            aws_sdk_sqs::Client::new(&self.sdk),
+            self.queue_url.clone(),
+            self.state.clone(),
+        ))
+    }
+}
+
+#[derive(Serialize)]
+struct DevClaims<'a> {
+    sub: &'a str,
+    org: &'a str,
+    exp: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'a str>,
+}
+
+/// Signs an HS256 token for local use and tests.
+pub fn mint_token(secret: &str, org: &str, sub: &str, scope: Option<&str>, ttl_secs: i64) -> String {
+    let exp = filegate_shared::timestamp::Timestamp::now().unix_seconds() + ttl_secs;
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &DevClaims { sub, org, exp, scope },
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("HS256 signing of plain claims cannot fail")
+}

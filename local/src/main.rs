@@ -1,1 +1,87 @@
-fn main() {}
+//! `filegate-local`: the whole API on 127.0.0.1:3000 against an embedded moto emulator.
+//!
+//! ```text
+//! filegate-local                      serve (starts moto unless AWS_ENDPOINT_URL is set)
+//! filegate-local token [ORG] [SUB] [SCOPE]   print a token for the local secret
+//! filegate-local openapi              print the OpenAPI document
+//! ```
+
+use std::net::SocketAddr;
+
+use filegate_local::emulator::Emulator;
+use filegate_local::{Deployment, LOCAL_DEFAULTS, mint_token};
+use filegate_shared::config::Config;
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+fn setting(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).or_else(|| {
+        LOCAL_DEFAULTS
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned())
+    })
+}
+
+fn main() -> Result<(), Error> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None | Some("serve") => serve(),
+        Some("token") => {
+            let arg = |i: usize, default: &'static str| args.get(i).map_or(default, String::as_str);
+            let secret = setting("FILEGATE_JWT_SECRET").unwrap_or_default();
+            let scope = args.get(3).map(String::as_str);
+            println!("{}", mint_token(&secret, arg(1, "acme"), arg(2, "user_1"), scope, 24 * 3600));
+            Ok(())
+        }
+        Some("openapi") => {
+            println!("{}", serde_json::to_string_pretty(&filegate_local::openapi())?);
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command {other:?}; use serve, token or openapi").into()),
+    }
+}
+
+fn serve() -> Result<(), Error> {
+    // An emulator the user runs (LocalStack, their own moto) wins over the embedded one.
+    let emulator = match setting("AWS_ENDPOINT_URL") {
+        Some(_) => None,
+        None => Some(Emulator::start(&Emulator::default_python())?),
+    };
+    let endpoint = emulator.as_ref().map(|e| e.endpoint().to_owned());
+    let config = Config::from_lookup(|name| match (name, &endpoint) {
+        ("AWS_ENDPOINT_URL", Some(endpoint)) => Some(endpoint.clone()),
+        _ => setting(name),
+    })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let result = runtime.block_on(run(config));
+    drop(emulator); // stops moto
+    result
+}
+
+async fn run(config: Config) -> Result<(), Error> {
+    filegate_shared::telemetry::init();
+    let addr: SocketAddr = setting("FILEGATE_LOCAL_ADDR")
+        .unwrap_or_else(|| "127.0.0.1:3000".to_owned())
+        .parse()?;
+    let queue = setting("FILEGATE_LOCAL_QUEUE").unwrap_or_else(|| "filegate-upload-events".to_owned());
+    let endpoint = config.endpoint_url.clone().unwrap_or_default();
+    let secret = config.auth.jwt_secret.expose().to_owned();
+    let deployment = Deployment::create(config, &queue).await?;
+    deployment.spawn_event_poller();
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let token = mint_token(&secret, "acme", "user_1", None, 24 * 3600);
+    eprintln!(
+        "\nfilegate is listening on http://{addr} (emulator: {endpoint})\n\
+         A token for org 'acme', valid 24 h:\n\n  export TOKEN={token}\n\n\
+         More tokens: cargo run -q -p filegate-local -- token <org> <user> [scope]\n\
+         OpenAPI: http://{addr}/openapi.json   Stop: Ctrl-C\n"
+    );
+    let app = filegate_local::app(deployment.state.clone());
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

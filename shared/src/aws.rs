@@ -35,8 +35,24 @@ impl AwsClients {
 }
 
 /// Shared SDK settings: explicit region (no profile lookup), one lean HTTPS client, bounded
-/// timeouts, and `AWS_ENDPOINT_URL` when an emulator is used.
+/// timeouts, and `AWS_ENDPOINT_URL` when an emulator is used. Credentials come from the
+/// default chain (in Lambda: the function role, through environment variables).
 pub async fn sdk_config(config: &Config) -> SdkConfig {
+    loader(config).load().await
+}
+
+/// The same settings with fixed dummy credentials, for a local emulator: nothing looks for
+/// real credentials (no profile files, no instance metadata endpoint).
+pub async fn emulator_sdk_config(config: &Config) -> SdkConfig {
+    loader(config)
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "test", "test", None, None, "filegate-emulator",
+        ))
+        .load()
+        .await
+}
+
+fn loader(config: &Config) -> aws_config::ConfigLoader {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(config.region.clone()))
         .http_client(https_client(config.tls_native_roots))
@@ -49,7 +65,7 @@ pub async fn sdk_config(config: &Config) -> SdkConfig {
     if let Some(endpoint) = &config.endpoint_url {
         loader = loader.endpoint_url(endpoint);
     }
-    loader.load().await
+    loader
 }
 
 /// S3 client: path-style against emulators (their hosts have no bucket sub-domains); checksums

@@ -64,8 +64,6 @@ pub struct UploadPolicy {
 pub struct Config {
     pub table: String,
     pub bucket: String,
-    /// The queue S3 sends `ObjectCreated` events to (used by the local event poller).
-    pub queue_url: Option<String>,
     pub region: String,
     /// `AWS_ENDPOINT_URL`: an emulator. S3 then uses path-style addressing.
     pub endpoint_url: Option<String>,
@@ -155,7 +153,6 @@ impl Config {
         Ok(Self {
             table: required("FILEGATE_TABLE")?,
             bucket: required("FILEGATE_BUCKET")?,
-            queue_url: get("FILEGATE_QUEUE_URL"),
             region: get("AWS_REGION")
                 .or_else(|| get("AWS_DEFAULT_REGION"))
                 .ok_or(ConfigError::Missing("AWS_REGION"))?,

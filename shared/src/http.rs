@@ -15,7 +15,7 @@ use http::{HeaderValue, Method, StatusCode, header};
 use serde::de::DeserializeOwned;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::audit::RequestOrigin;
 use crate::auth::TokenVerifier;
@@ -25,7 +25,7 @@ use crate::error::ApiError;
 use crate::ids::FileId;
 use crate::objects::ObjectStore;
 use crate::store::MetadataStore;
-use crate::upload::Uploads;
+use crate::service::FileService;
 
 /// Largest JSON body accepted: a full batch of ten files with long names fits many times over.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
@@ -36,7 +36,7 @@ pub struct AppState(Arc<Services>);
 
 #[derive(Debug)]
 pub struct Services {
-    pub uploads: Uploads,
+    pub files: FileService,
     pub verifier: Arc<TokenVerifier>,
     pub config: Config,
 }
@@ -49,12 +49,26 @@ impl AppState {
             config.bucket.clone(),
             config.uploads.encryption.clone(),
         );
-        let uploads = Uploads::new(store, objects, config.uploads.clone());
+        let files = FileService::new(store, objects, config.uploads.clone());
         Self(Arc::new(Services {
-            uploads,
+            files,
             verifier: Arc::new(TokenVerifier::new(&config.auth)),
             config,
         }))
+    }
+}
+
+impl AppState {
+    /// Config from the environment and AWS clients, once per process (Lambda container).
+    pub async fn from_env() -> Result<Self, crate::config::ConfigError> {
+        let config = Config::from_env()?;
+        let clients = AwsClients::from_config(&config).await;
+        Ok(Self::new(config, &clients))
+    }
+
+    /// `router` inside the layers every function shares.
+    pub fn serve(&self, router: Router<()>) -> Router<()> {
+        with_common_layers(router, &self.config)
     }
 }
 
@@ -292,7 +306,8 @@ pub fn with_common_layers(router: Router<()>, config: &Config) -> Router<()> {
                     .and_then(|id| id.header_value().to_str().ok())
                     .unwrap_or_default();
                 tracing::info_span!("request", request_id, method = %req.method(), path = req.uri().path())
-            }),
+            })
+            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(FilegateRequestId))

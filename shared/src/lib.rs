@@ -10,6 +10,7 @@ pub mod files;
 pub mod http;
 pub mod ids;
 pub mod objects;
+pub mod service;
 pub mod store;
 pub mod telemetry;
 pub mod timestamp;

@@ -14,8 +14,9 @@ use crate::files::{
     SizeInput,
 };
 use crate::ids::{FileId, FolderId, OrgId};
-use crate::objects::{ObjectHead, ObjectStore, UploadTicket};
-use crate::store::{ChangeStatusError, CreateFilesError, MetadataStore, StatusChange};
+use crate::objects::{ObjectHead, UploadTicket};
+use crate::service::FileService;
+use crate::store::{ChangeStatusError, CreateFilesError, StatusChange};
 use crate::timestamp::Timestamp;
 
 /// Most files one batch may declare.
@@ -161,30 +162,10 @@ fn parse_folder(raw: Option<&str>) -> Result<Option<FolderId>, ApiError> {
         .transpose()
 }
 
-/// The upload path's business rules over the table and the bucket.
-#[derive(Debug, Clone)]
-pub struct Uploads {
-    store: MetadataStore,
-    objects: ObjectStore,
-    policy: UploadPolicy,
-}
-
 /// The component name finalize records when S3 events drive it.
 pub const EVENT_FINALIZER: &str = "s3-event-finalizer";
 
-impl Uploads {
-    pub fn new(store: MetadataStore, objects: ObjectStore, policy: UploadPolicy) -> Self {
-        Self {
-            store,
-            objects,
-            policy,
-        }
-    }
-
-    pub fn policy(&self) -> &UploadPolicy {
-        &self.policy
-    }
-
+impl FileService {
     /// Creates pending files and their presigned PUTs. Nothing is written unless every file
     /// is; URLs are signed first, as signing has no side effects.
     pub async fn initiate(
@@ -194,7 +175,7 @@ impl Uploads {
         declarations: Vec<FileDeclaration>,
     ) -> Result<Vec<FileUpload>, ApiError> {
         let now = Timestamp::now();
-        let expires_in = self.policy.url_expiry_secs;
+        let expires_in = self.policy().url_expiry_secs;
         let mut records = Vec::with_capacity(declarations.len());
         let mut tickets = Vec::with_capacity(declarations.len());
         let mut events = Vec::with_capacity(declarations.len());
@@ -217,7 +198,7 @@ impl Uploads {
                 uploaded_at: None,
             };
             let ticket = self
-                .objects
+                .objects()
                 .presign_upload(
                     &record.object_key(),
                     &record.content_type,
@@ -236,7 +217,7 @@ impl Uploads {
             tickets.push(ticket);
         }
         match self
-            .store
+            .store()
             .create_files(&records, &events, now.plus_seconds(expires_in))
             .await
         {
@@ -260,14 +241,6 @@ impl Uploads {
             .collect())
     }
 
-    /// The file as stored in `org`, or 404.
-    pub async fn get(&self, org: &OrgId, id: &FileId) -> Result<FileRecord, ApiError> {
-        self.store
-            .get_file(org, id)
-            .await?
-            .ok_or_else(|| file_not_found(id))
-    }
-
     /// Checks the uploaded object against the declaration and moves the file on:
     /// `pending → uploaded` when it matches, `pending → failed` (object deleted) when it does
     /// not. Files already past `pending` come back unchanged, so replays and racing
@@ -287,7 +260,7 @@ impl Uploads {
                 FileStatus::Failed => {
                     // A failed file's object is garbage; removing it again is harmless and
                     // repairs a crash between marking the file failed and deleting the object.
-                    self.objects.delete(&file.object_key()).await?;
+                    self.objects().delete(&file.object_key()).await?;
                     return Err(ApiError::conflict(
                         "file_failed",
                         format!(
@@ -299,7 +272,7 @@ impl Uploads {
                 FileStatus::Uploaded | FileStatus::Processing | FileStatus::Ready => return Ok(file),
             }
             let key = file.object_key();
-            let Some(head) = self.objects.head(&key).await? else {
+            let Some(head) = self.objects().head(&key).await? else {
                 return Err(ApiError::conflict(
                     "upload_missing",
                     "no object has been uploaded for this file yet; PUT the bytes to the upload URL first",
@@ -317,7 +290,7 @@ impl Uploads {
                         at: now,
                         error_message: None,
                     };
-                    self.store.change_status(&file, &change, &event).await.map(Ok)
+                    self.store().change_status(&file, &change, &event).await.map(Ok)
                 }
                 Some(reason) => {
                     let event = AuditEvent::new(org, file.id, AuditAction::FileFailed, actor, origin, now)
@@ -328,7 +301,7 @@ impl Uploads {
                         at: now,
                         error_message: Some(reason.clone()),
                     };
-                    self.store
+                    self.store()
                         .change_status(&file, &change, &event)
                         .await
                         .map(|_| Err(reason))
@@ -339,7 +312,7 @@ impl Uploads {
                 Ok(Err(reason)) => {
                     // Marked failed first, then deleted: a crash in between leaves a failed
                     // file whose object the next finalize removes.
-                    self.objects.delete(&key).await?;
+                    self.objects().delete(&key).await?;
                     return Err(ApiError::conflict("upload_mismatch", reason));
                 }
                 Err(ChangeStatusError::Conflict) => continue,
@@ -374,7 +347,7 @@ impl Uploads {
             // emulator, or an S3-compatible store that ignores it) hash the object ourselves.
             let got = match &head.checksum_sha256 {
                 Some(c) => c.clone(),
-                None => self.objects.sha256(&file.object_key()).await?.as_base64().to_owned(),
+                None => self.objects().sha256(&file.object_key()).await?.as_base64().to_owned(),
             };
             if got != want.as_base64() {
                 return Ok(Some(format!(
@@ -386,18 +359,6 @@ impl Uploads {
         Ok(None)
     }
 
-    /// For tests and, later, the audit endpoint.
-    pub fn store(&self) -> &MetadataStore {
-        &self.store
-    }
-
-    pub fn objects(&self) -> &ObjectStore {
-        &self.objects
-    }
-}
-
-pub fn file_not_found(id: &FileId) -> ApiError {
-    ApiError::not_found("file_not_found", format!("no file {id}")).with_param("id")
 }
 
 #[cfg(test)]

@@ -1,0 +1,56 @@
+//! The `finalize` function: confirms uploads by checking what landed in S3.
+//!
+//! `POST /v1/files/{id}/finalize` here, and the S3-event finalizer in [`events`] (its own
+//! binary, `auto-finalize`). Both call the same `FileService::finalize`.
+
+pub mod events;
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use filegate_shared::audit::RequestOrigin;
+use filegate_shared::auth::{Caller, Scope};
+use filegate_shared::error::{ApiError, ErrorBody};
+use filegate_shared::files::FileObject;
+use filegate_shared::http::{AppState, FileIdParam};
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(paths(finalize_file))]
+pub struct FinalizeApi;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/files/{id}/finalize", post(finalize_file))
+        .with_state(state)
+}
+
+/// Confirm that a file's bytes were uploaded.
+///
+/// filegate HeadObjects the upload and checks its size, content type and (when declared)
+/// SHA-256. A match moves the file from `pending` to `uploaded`; a file already past
+/// `pending` comes back unchanged, so retries are safe. An upload that does not match marks
+/// the file `failed` and deletes the object. No body is needed.
+#[utoipa::path(
+    post, path = "/v1/files/{id}/finalize", tag = "files",
+    params(("id" = String, Path, description = "File id (`file_…`)")),
+    responses(
+        (status = 200, description = "The file, now `uploaded` (or unchanged when already past `pending`)", body = FileObject),
+        (status = 400, description = "Malformed id (`invalid_id`)", body = ErrorBody),
+        (status = 401, description = "Missing, invalid or expired credentials", body = ErrorBody),
+        (status = 403, description = "Token lacks files:write", body = ErrorBody),
+        (status = 404, description = "No such file in the caller's organisation", body = ErrorBody),
+        (status = 409, description = "`upload_missing`: nothing uploaded yet (file stays `pending`); `upload_mismatch`: size, type or checksum differ (file now `failed`, object deleted); `file_failed`: the file had already failed", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+async fn finalize_file(
+    State(state): State<AppState>,
+    caller: Caller,
+    origin: RequestOrigin,
+    FileIdParam(id): FileIdParam,
+) -> Result<Json<FileObject>, ApiError> {
+    caller.require(Scope::FilesWrite)?;
+    let file = state.files.finalize(&caller.org, &id, &caller.actor, &origin).await?;
+    Ok(Json(FileObject::from(&file)))
+}

@@ -1,0 +1,50 @@
+//! [`FileService`]: the file operations' business rules over the table and the bucket. The
+//! upload path lives in [`crate::upload`]; later operations add their own `impl` blocks.
+
+use crate::config::UploadPolicy;
+use crate::error::ApiError;
+use crate::files::FileRecord;
+use crate::ids::{FileId, OrgId};
+use crate::objects::ObjectStore;
+use crate::store::MetadataStore;
+
+#[derive(Debug, Clone)]
+pub struct FileService {
+    store: MetadataStore,
+    objects: ObjectStore,
+    policy: UploadPolicy,
+}
+
+impl FileService {
+    pub fn new(store: MetadataStore, objects: ObjectStore, policy: UploadPolicy) -> Self {
+        Self {
+            store,
+            objects,
+            policy,
+        }
+    }
+
+    pub fn policy(&self) -> &UploadPolicy {
+        &self.policy
+    }
+
+    pub fn store(&self) -> &MetadataStore {
+        &self.store
+    }
+
+    pub fn objects(&self) -> &ObjectStore {
+        &self.objects
+    }
+
+    /// The file as stored in `org`, or 404: another organisation's file is not found either.
+    pub async fn get(&self, org: &OrgId, id: &FileId) -> Result<FileRecord, ApiError> {
+        self.store
+            .get_file(org, id)
+            .await?
+            .ok_or_else(|| file_not_found(id))
+    }
+}
+
+pub fn file_not_found(id: &FileId) -> ApiError {
+    ApiError::not_found("file_not_found", format!("no file {id}")).with_param("id")
+}
