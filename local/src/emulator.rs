@@ -42,10 +42,7 @@ impl Emulator {
     pub fn default_python() -> PathBuf {
         std::env::var_os("FILEGATE_MOTO_PYTHON")
             .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("../.venv/bin/python")
-            })
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python"))
     }
 
     /// Starts moto and waits until it listens.
@@ -77,7 +74,9 @@ impl Emulator {
             _ => {
                 let _ = child.kill();
                 let _ = child.wait();
-                Err(EmulatorError::NotReady { python: python_name })
+                Err(EmulatorError::NotReady {
+                    python: python_name,
+                })
             }
         }
     }

@@ -94,7 +94,10 @@ pub struct Deployment {
 impl Deployment {
     /// Creates the table, queue and bucket `config` names in the emulator at
     /// `config.endpoint_url`, and builds the state the routers run on.
-    pub async fn create(config: Config, queue_name: &str) -> Result<Self, provision::ProvisionError> {
+    pub async fn create(
+        config: Config,
+        queue_name: &str,
+    ) -> Result<Self, provision::ProvisionError> {
         let sdk = filegate_shared::aws::emulator_sdk_config(&config).await;
         let queue_url = provision::provision(&sdk, &config, queue_name).await?;
         let clients = filegate_shared::aws::AwsClients::from_sdk_config(&sdk, &config);
@@ -125,11 +128,22 @@ struct DevClaims<'a> {
 }
 
 /// Signs an HS256 token for local use and tests.
-pub fn mint_token(secret: &str, org: &str, sub: &str, scope: Option<&str>, ttl_secs: i64) -> String {
+pub fn mint_token(
+    secret: &str,
+    org: &str,
+    sub: &str,
+    scope: Option<&str>,
+    ttl_secs: i64,
+) -> String {
     let exp = filegate_shared::timestamp::Timestamp::now().unix_seconds() + ttl_secs;
     jsonwebtoken::encode(
         &jsonwebtoken::Header::default(),
-        &DevClaims { sub, org, exp, scope },
+        &DevClaims {
+            sub,
+            org,
+            exp,
+            scope,
+        },
         &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
     )
     .expect("HS256 signing of plain claims cannot fail")

@@ -15,12 +15,15 @@ use filegate_shared::config::Config;
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 fn setting(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty()).or_else(|| {
-        LOCAL_DEFAULTS
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| (*v).to_owned())
-    })
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .or_else(|| {
+            LOCAL_DEFAULTS
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
 }
 
 fn main() -> Result<(), Error> {
@@ -31,14 +34,22 @@ fn main() -> Result<(), Error> {
             let arg = |i: usize, default: &'static str| args.get(i).map_or(default, String::as_str);
             let secret = setting("FILEGATE_JWT_SECRET").unwrap_or_default();
             let scope = args.get(3).map(String::as_str);
-            println!("{}", mint_token(&secret, arg(1, "acme"), arg(2, "user_1"), scope, 24 * 3600));
+            println!(
+                "{}",
+                mint_token(&secret, arg(1, "acme"), arg(2, "user_1"), scope, 24 * 3600)
+            );
             Ok(())
         }
         Some("openapi") => {
-            println!("{}", serde_json::to_string_pretty(&filegate_local::openapi())?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&filegate_local::openapi())?
+            );
             Ok(())
         }
-        Some(other) => Err(format!("unknown command {other:?}; use serve, token or openapi").into()),
+        Some(other) => {
+            Err(format!("unknown command {other:?}; use serve, token or openapi").into())
+        }
     }
 }
 
@@ -53,7 +64,9 @@ fn serve() -> Result<(), Error> {
         ("AWS_ENDPOINT_URL", Some(endpoint)) => Some(endpoint.clone()),
         _ => setting(name),
     })?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let result = runtime.block_on(run(config));
     drop(emulator); // stops moto
     result
@@ -64,7 +77,8 @@ async fn run(config: Config) -> Result<(), Error> {
     let addr: SocketAddr = setting("FILEGATE_LOCAL_ADDR")
         .unwrap_or_else(|| "127.0.0.1:3000".to_owned())
         .parse()?;
-    let queue = setting("FILEGATE_LOCAL_QUEUE").unwrap_or_else(|| "filegate-upload-events".to_owned());
+    let queue =
+        setting("FILEGATE_LOCAL_QUEUE").unwrap_or_else(|| "filegate-upload-events".to_owned());
     let endpoint = config.endpoint_url.clone().unwrap_or_default();
     let secret = config.auth.jwt_secret.expose().to_owned();
     let deployment = Deployment::create(config, &queue).await?;
@@ -78,10 +92,13 @@ async fn run(config: Config) -> Result<(), Error> {
          OpenAPI: http://{addr}/openapi.json   Stop: Ctrl-C\n"
     );
     let app = filegate_local::app(deployment.state.clone());
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

@@ -30,7 +30,11 @@ fn failed<E: Into<BoxError>>(resource: &'static str) -> impl FnOnce(E) -> Provis
 
 /// Creates everything and returns the queue URL. Failed deliveries of a message go to the
 /// dead-letter queue after five receives, as in the template.
-pub async fn provision(sdk: &SdkConfig, config: &Config, queue_name: &str) -> Result<String, ProvisionError> {
+pub async fn provision(
+    sdk: &SdkConfig,
+    config: &Config,
+    queue_name: &str,
+) -> Result<String, ProvisionError> {
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
     let s3 = filegate_shared::aws::s3_client(sdk, config);
     let sqs = aws_sdk_sqs::Client::new(sdk);
@@ -82,7 +86,12 @@ pub async fn provision(sdk: &SdkConfig, config: &Config, queue_name: &str) -> Re
             .map_err(failed("bucket CORS rule"))?;
         s3.put_bucket_cors()
             .bucket(&config.bucket)
-            .cors_configuration(CorsConfiguration::builder().cors_rules(rule).build().map_err(failed("bucket CORS"))?)
+            .cors_configuration(
+                CorsConfiguration::builder()
+                    .cors_rules(rule)
+                    .build()
+                    .map_err(failed("bucket CORS"))?,
+            )
             .send()
             .await
             .map_err(failed("bucket CORS"))?;

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{FromRef, FromRequestParts};
-use http::request::Parts;
 use http::header;
+use http::request::Parts;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
@@ -309,13 +309,22 @@ mod tests {
             c
         };
         let cases = [
-            (token(good.clone(), "another-secret-another-secret!!!"), "invalid_token"),
-            (token(with("exp", json!(1_000_000)), SECRET), "token_expired"),
+            (
+                token(good.clone(), "another-secret-another-secret!!!"),
+                "invalid_token",
+            ),
+            (
+                token(with("exp", json!(1_000_000)), SECRET),
+                "token_expired",
+            ),
             (token(without("exp"), SECRET), "invalid_token"),
             (token(without("org"), SECRET), "invalid_token"),
             (token(with("org", json!("a/b")), SECRET), "invalid_token"),
             (token(without("sub"), SECRET), "invalid_token"),
-            (token(with("iss", json!("https://evil.example")), SECRET), "invalid_token"),
+            (
+                token(with("iss", json!("https://evil.example")), SECRET),
+                "invalid_token",
+            ),
             (token(with("aud", json!("other")), SECRET), "invalid_token"),
             ("not.a.jwt".to_owned(), "invalid_token"),
         ];
@@ -329,7 +338,10 @@ mod tests {
     fn the_none_algorithm_is_refused() {
         // header {"alg":"none"} with a valid-looking payload and no signature
         let t = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ1Iiwib3JnIjoiYWNtZSIsImV4cCI6OTk5OTk5OTk5OX0.";
-        assert_eq!(verifier(None, None).verify(t).unwrap_err().code(), "invalid_token");
+        assert_eq!(
+            verifier(None, None).verify(t).unwrap_err().code(),
+            "invalid_token"
+        );
     }
 
     #[test]

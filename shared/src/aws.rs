@@ -46,7 +46,11 @@ pub async fn sdk_config(config: &Config) -> SdkConfig {
 pub async fn emulator_sdk_config(config: &Config) -> SdkConfig {
     loader(config)
         .credentials_provider(aws_credential_types::Credentials::new(
-            "test", "test", None, None, "filegate-emulator",
+            "test",
+            "test",
+            None,
+            None,
+            "filegate-emulator",
         ))
         .load()
         .await
@@ -141,7 +145,11 @@ impl StorageError {
         err: aws_smithy_runtime_api::client::result::SdkError<E, R>,
     ) -> Self
     where
-        E: std::error::Error + aws_smithy_types::error::metadata::ProvideErrorMetadata + Send + Sync + 'static,
+        E: std::error::Error
+            + aws_smithy_types::error::metadata::ProvideErrorMetadata
+            + Send
+            + Sync
+            + 'static,
         R: std::fmt::Debug + Send + Sync + 'static,
     {
         use aws_smithy_runtime_api::client::result::SdkError;

@@ -125,7 +125,12 @@ impl Config {
         let tls_native_roots = match get("FILEGATE_TLS_NATIVE_ROOTS").as_deref() {
             None | Some("false") | Some("0") => false,
             Some("true") | Some("1") => true,
-            Some(_) => return Err(invalid("FILEGATE_TLS_NATIVE_ROOTS", "must be true or false")),
+            Some(_) => {
+                return Err(invalid(
+                    "FILEGATE_TLS_NATIVE_ROOTS",
+                    "must be true or false",
+                ));
+            }
         };
         let cors_allowed_origins = get("FILEGATE_CORS_ALLOWED_ORIGINS")
             .map(|list| {
@@ -245,7 +250,11 @@ mod tests {
 
     #[test]
     fn kms_encryption_takes_an_optional_key() {
-        let c = load(&[("FILEGATE_SSE", "aws:kms"), ("FILEGATE_SSE_KMS_KEY_ID", "alias/x")]).unwrap();
+        let c = load(&[
+            ("FILEGATE_SSE", "aws:kms"),
+            ("FILEGATE_SSE_KMS_KEY_ID", "alias/x"),
+        ])
+        .unwrap();
         assert_eq!(
             c.uploads.encryption,
             Encryption::Kms {

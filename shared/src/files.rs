@@ -157,12 +157,13 @@ impl AllowedContentTypes {
 
     pub fn allows(&self, essence: &str) -> bool {
         self.0.is_empty()
-            || self.0.iter().any(|allowed| match allowed.strip_suffix("/*") {
-                Some(family) => essence
-                    .split_once('/')
-                    .is_some_and(|(t, _)| t == family),
-                None => allowed == essence,
-            })
+            || self
+                .0
+                .iter()
+                .any(|allowed| match allowed.strip_suffix("/*") {
+                    Some(family) => essence.split_once('/').is_some_and(|(t, _)| t == family),
+                    None => allowed == essence,
+                })
     }
 }
 
@@ -295,8 +296,9 @@ impl Parent {
         let ok = |s: &str, max: usize, extra: &[u8]| {
             !s.is_empty()
                 && s.len() <= max
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || extra.contains(&b))
+                && s.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || extra.contains(&b)
+                })
         };
         if !ok(kind, 64, b"") {
             return Err(ApiError::invalid(
@@ -456,7 +458,10 @@ mod tests {
     fn names_are_nfc_normalised_and_counted_in_characters() {
         let decomposed = "re\u{301}sume\u{301}.pdf";
         assert_eq!(FileName::parse(decomposed).unwrap().as_str(), "résumé.pdf");
-        assert!(FileName::parse(&"é".repeat(255)).is_ok(), "255 two-byte chars fit");
+        assert!(
+            FileName::parse(&"é".repeat(255)).is_ok(),
+            "255 two-byte chars fit"
+        );
         assert_eq!(
             code(FileName::parse(&"a".repeat(256))),
             ("name_too_long", Some("name".into()))
@@ -487,13 +492,23 @@ mod tests {
     fn content_types_are_parsed_normalised_and_allow_listed() {
         let any = AllowedContentTypes::any();
         assert_eq!(
-            ContentType::parse("Application/PDF", &any).unwrap().as_str(),
+            ContentType::parse("Application/PDF", &any)
+                .unwrap()
+                .as_str(),
             "application/pdf"
         );
         let t = ContentType::parse("text/plain; Charset=utf-8", &any).unwrap();
         assert_eq!(t.as_str(), "text/plain; charset=utf-8");
         assert_eq!(t.essence(), "text/plain");
-        for bad in ["pdf", "", "*/*", "text/*", "a/b/c", "text/plain\r\nx: y", "tèxt/plain"] {
+        for bad in [
+            "pdf",
+            "",
+            "*/*",
+            "text/*",
+            "a/b/c",
+            "text/plain\r\nx: y",
+            "tèxt/plain",
+        ] {
             assert_eq!(
                 code(ContentType::parse(bad, &any)),
                 ("invalid_content_type", Some("content_type".into())),
@@ -516,7 +531,10 @@ mod tests {
         let size = |s: &str| FileSize::parse(&SizeInput::new(s), max);
         assert_eq!(size("1").unwrap().bytes(), 1);
         assert_eq!(size("1000").unwrap().bytes(), 1000);
-        assert_eq!(code(size("1001")), ("file_too_large", Some("size_bytes".into())));
+        assert_eq!(
+            code(size("1001")),
+            ("file_too_large", Some("size_bytes".into()))
+        );
         assert_eq!(
             size("99999999999999999999999").unwrap_err().code(),
             "invalid_size"
@@ -527,7 +545,10 @@ mod tests {
         let parsed: SizeInput = serde_json::from_str("1228800").unwrap();
         assert_eq!(parsed, SizeInput::new("1228800"));
         let parsed: SizeInput = serde_json::from_str("-5").unwrap();
-        assert_eq!(FileSize::parse(&parsed, max).unwrap_err().code(), "invalid_size");
+        assert_eq!(
+            FileSize::parse(&parsed, max).unwrap_err().code(),
+            "invalid_size"
+        );
         assert!(serde_json::from_str::<SizeInput>("true").is_err());
         assert!(serde_json::from_str::<SizeInput>("null").is_err());
     }
@@ -538,8 +559,17 @@ mod tests {
         let b64 = "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=";
         assert_eq!(Sha256Checksum::parse(hex).unwrap().as_base64(), b64);
         assert_eq!(Sha256Checksum::parse(b64).unwrap().as_base64(), b64);
-        for bad in ["", "abc", "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0", &hex[..62]] {
-            assert_eq!(code(Sha256Checksum::parse(bad)).0, "invalid_checksum", "{bad:?}");
+        for bad in [
+            "",
+            "abc",
+            "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0",
+            &hex[..62],
+        ] {
+            assert_eq!(
+                code(Sha256Checksum::parse(bad)).0,
+                "invalid_checksum",
+                "{bad:?}"
+            );
         }
     }
 
@@ -562,7 +592,13 @@ mod tests {
         let id = FileId::new();
         let key = object_key(&org, &id);
         assert_eq!(parse_object_key(&key), Some((org, id)));
-        for foreign in ["acme", "acme/", "acme/report.pdf", "acme/x/file_01", "/file_x"] {
+        for foreign in [
+            "acme",
+            "acme/",
+            "acme/report.pdf",
+            "acme/x/file_01",
+            "/file_x",
+        ] {
             assert_eq!(parse_object_key(foreign), None, "{foreign:?}");
         }
     }

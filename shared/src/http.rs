@@ -5,16 +5,18 @@ use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::Arc;
 
+use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use http::request::Parts;
 use http::{HeaderValue, Method, StatusCode, header};
 use serde::de::DeserializeOwned;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::audit::RequestOrigin;
@@ -24,8 +26,8 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::ids::FileId;
 use crate::objects::ObjectStore;
-use crate::store::MetadataStore;
 use crate::service::FileService;
+use crate::store::MetadataStore;
 
 /// Largest JSON body accepted: a full batch of ten files with long names fits many times over.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
@@ -132,12 +134,17 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let path = err.path().to_string();
         let inner = err.inner();
         let message = inner.to_string();
-        let message = message.split(" at line ").next().unwrap_or_default().to_owned();
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         use serde_json::error::Category;
         match inner.classify() {
-            Category::Syntax | Category::Eof | Category::Io => {
-                ApiError::invalid("invalid_json", format!("the body is not valid JSON: {message}"))
-            }
+            Category::Syntax | Category::Eof | Category::Io => ApiError::invalid(
+                "invalid_json",
+                format!("the body is not valid JSON: {message}"),
+            ),
             Category::Data => {
                 let joined = |field: &str| {
                     if path == "." || path.is_empty() {
@@ -179,9 +186,12 @@ impl<S: Send + Sync> FromRequestParts<S> for FileIdParam {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::invalid("invalid_id", "the path has no valid id").with_param("id"))?;
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| {
+                    ApiError::invalid("invalid_id", "the path has no valid id").with_param("id")
+                })?;
         FileId::parse(&raw)
             .map(FileIdParam)
             .map_err(|e| e.with_param("id"))
@@ -260,7 +270,9 @@ async fn render_errors(req: Request, next: Next) -> Response {
     let mut response = next.run(Request::from_parts(parts, body)).await;
     let error = match response.extensions_mut().remove::<ApiError>() {
         Some(error) => error,
-        None if response.status() == StatusCode::METHOD_NOT_ALLOWED => ApiError::method_not_allowed(),
+        None if response.status() == StatusCode::METHOD_NOT_ALLOWED => {
+            ApiError::method_not_allowed()
+        }
         None => return response,
     };
     let body = serde_json::to_vec(&error.body(&request_id)).unwrap_or_default();
@@ -290,7 +302,11 @@ pub fn with_common_layers(router: Router<()>, config: &Config) -> Router<()> {
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
             .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
-            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::HeaderName::from_static("x-api-key")])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::HeaderName::from_static("x-api-key"),
+            ])
             .expose_headers([header::HeaderName::from_static("x-request-id")])
             .max_age(std::time::Duration::from_secs(600))
     });
@@ -335,9 +351,18 @@ mod tests {
         assert_eq!(err("{"), ("invalid_json", None));
         assert_eq!(err(r#"{"files": []} x"#), ("invalid_json", None));
         assert_eq!(err("[]"), ("invalid_body", None));
-        assert_eq!(err(r#"{"files": [], "color": 1}"#), ("unknown_field", Some("color".into())));
-        assert_eq!(err(r#"{"folder": null}"#), ("missing_field", Some("files".into())));
-        assert_eq!(err(r#"{"files": 5}"#), ("invalid_type", Some("files".into())));
+        assert_eq!(
+            err(r#"{"files": [], "color": 1}"#),
+            ("unknown_field", Some("color".into()))
+        );
+        assert_eq!(
+            err(r#"{"folder": null}"#),
+            ("missing_field", Some("files".into()))
+        );
+        assert_eq!(
+            err(r#"{"files": 5}"#),
+            ("invalid_type", Some("files".into()))
+        );
         assert_eq!(
             err(r#"{"files": [{"name":"a","content_type":"a/b","size_bytes":1,"x":1}]}"#),
             ("unknown_field", Some("files[0].x".into()))

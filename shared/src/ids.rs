@@ -12,8 +12,11 @@ use crate::error::ApiError;
 /// ULIDs from one process-wide generator: ids made in the same millisecond (a batch) still
 /// sort in the order they were made, so "newest first" is exact within a process.
 pub(crate) fn next_ulid() -> Ulid {
-    static GENERATOR: std::sync::Mutex<ulid::Generator> = std::sync::Mutex::new(ulid::Generator::new());
-    let mut generator = GENERATOR.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    static GENERATOR: std::sync::Mutex<ulid::Generator> =
+        std::sync::Mutex::new(ulid::Generator::new());
+    let mut generator = GENERATOR
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     generator.generate().unwrap_or_else(|_| Ulid::generate())
 }
 
@@ -120,8 +123,7 @@ impl OrgId {
     pub const MAX_LEN: usize = 64;
 
     pub fn parse(s: &str) -> Option<Self> {
-        (is_safe_external_id(s, Self::MAX_LEN) && s != "." && s != "..")
-            .then(|| Self(s.to_owned()))
+        (is_safe_external_id(s, Self::MAX_LEN) && s != "." && s != "..").then(|| Self(s.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -183,7 +185,10 @@ mod tests {
         assert!(s.starts_with("file_") && s.len() == 31, "{s}");
         assert_eq!(FileId::parse(&s).unwrap(), id);
         let upper_prefix = format!("FILE_{}", &s[5..]);
-        assert!(FileId::parse(&upper_prefix).is_err(), "prefix is case-sensitive");
+        assert!(
+            FileId::parse(&upper_prefix).is_err(),
+            "prefix is case-sensitive"
+        );
         let lower_ulid = format!("file_{}", s[5..].to_lowercase());
         assert_eq!(FileId::parse(&lower_ulid).unwrap(), id);
     }

@@ -130,7 +130,10 @@ impl ObjectStore {
             .await;
         match result {
             Ok(out) => Ok(Some(ObjectHead {
-                size: out.content_length.and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
+                size: out
+                    .content_length
+                    .and_then(|n| u64::try_from(n).ok())
+                    .unwrap_or(0),
                 content_type: out.content_type,
                 // Multipart objects carry a composite checksum (`…-N`), which is not the
                 // SHA-256 of the whole object.
@@ -155,7 +158,11 @@ impl ObjectStore {
             .map_err(|e| StorageError::new(op, e))?;
         let mut body = out.body;
         let mut hasher = Sha256::new();
-        while let Some(chunk) = body.try_next().await.map_err(|e| StorageError::other(op, e))? {
+        while let Some(chunk) = body
+            .try_next()
+            .await
+            .map_err(|e| StorageError::other(op, e))?
+        {
             hasher.update(&chunk);
         }
         Ok(Sha256Checksum::from_digest(&hasher.finalize()))
@@ -185,7 +192,9 @@ mod tests {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("eu-west-1"))
             .credentials_provider(Credentials::for_tests())
-            .request_checksum_calculation(aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired)
+            .request_checksum_calculation(
+                aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired,
+            )
             .build();
         ObjectStore::new(Client::from_conf(config), "filegate-test", encryption)
     }
@@ -215,7 +224,13 @@ mod tests {
             .await
             .unwrap();
         let signed = signed_headers(&ticket.url);
-        for h in ["content-length", "content-type", "host", "x-amz-checksum-sha256", "x-amz-server-side-encryption"] {
+        for h in [
+            "content-length",
+            "content-type",
+            "host",
+            "x-amz-checksum-sha256",
+            "x-amz-server-side-encryption",
+        ] {
             assert!(signed.contains(&h.to_owned()), "{h} not signed: {signed:?}");
         }
         assert_eq!(ticket.headers["content-type"], "application/pdf");
@@ -234,13 +249,23 @@ mod tests {
     async fn without_a_checksum_no_checksum_header_is_required() {
         let ct = ContentType::parse("image/png", &AllowedContentTypes::any()).unwrap();
         let size = FileSize::parse(&crate::files::SizeInput::new("10"), u64::MAX).unwrap();
-        let ticket = store(Encryption::Kms { key_id: Some("alias/files".into()) })
-            .presign_upload("acme/file_x", &ct, size, None, 60, Timestamp::now())
-            .await
-            .unwrap();
+        let ticket = store(Encryption::Kms {
+            key_id: Some("alias/files".into()),
+        })
+        .presign_upload("acme/file_x", &ct, size, None, 60, Timestamp::now())
+        .await
+        .unwrap();
         let signed = signed_headers(&ticket.url);
-        assert!(!signed.iter().any(|h| h.starts_with("x-amz-checksum")), "{signed:?}");
-        assert!(!ticket.headers.keys().any(|h| h.starts_with("x-amz-checksum")));
+        assert!(
+            !signed.iter().any(|h| h.starts_with("x-amz-checksum")),
+            "{signed:?}"
+        );
+        assert!(
+            !ticket
+                .headers
+                .keys()
+                .any(|h| h.starts_with("x-amz-checksum"))
+        );
         assert!(!ticket.headers.contains_key("x-amz-sdk-checksum-algorithm"));
         assert_eq!(ticket.headers["x-amz-server-side-encryption"], "aws:kms");
         assert_eq!(

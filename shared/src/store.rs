@@ -97,7 +97,11 @@ impl MetadataStore {
     }
 
     /// Reads a file; `None` when it does not exist in this org.
-    pub async fn get_file(&self, org: &OrgId, id: &FileId) -> Result<Option<FileRecord>, StorageError> {
+    pub async fn get_file(
+        &self,
+        org: &OrgId,
+        id: &FileId,
+    ) -> Result<Option<FileRecord>, StorageError> {
         let op = StorageOperation::GetFile;
         let out = self
             .client
@@ -128,10 +132,10 @@ impl MetadataStore {
         let mut writes = Vec::with_capacity(files.len() * 2 + 1);
         let mut folders: Vec<(OrgId, FolderId)> = Vec::new();
         for file in files {
-            if let Some(folder) = file.folder {
-                if !folders.iter().any(|(o, f)| *o == file.org && *f == folder) {
-                    folders.push((file.org.clone(), folder));
-                }
+            if let Some(folder) = file.folder
+                && !folders.iter().any(|(o, f)| *o == file.org && *f == folder)
+            {
+                folders.push((file.org.clone(), folder));
             }
         }
         // Folder checks first, so a cancellation reason's index maps back to a folder.
@@ -147,7 +151,10 @@ impl MetadataStore {
         }
         for file in files {
             let mut item = file_item(file).map_err(|e| StorageError::other(op, e))?;
-            item.insert("expires_at".into(), AttributeValue::N(expires_at.unix_seconds().to_string()));
+            item.insert(
+                "expires_at".into(),
+                AttributeValue::N(expires_at.unix_seconds().to_string()),
+            );
             writes.push(self.put_new(item).map_err(|e| StorageError::other(op, e))?);
         }
         for event in events {
@@ -163,10 +170,10 @@ impl MetadataStore {
         {
             Ok(_) => Ok(()),
             Err(e) => {
-                if let Some(index) = first_failed_condition(&e) {
-                    if let Some((_, folder)) = folders.get(index) {
-                        return Err(CreateFilesError::FolderNotFound(*folder));
-                    }
+                if let Some((_, folder)) =
+                    first_failed_condition(&e).and_then(|index| folders.get(index))
+                {
+                    return Err(CreateFilesError::FolderNotFound(*folder));
                 }
                 Err(StorageError::new(op, e).into())
             }
@@ -242,7 +249,11 @@ impl MetadataStore {
     }
 
     /// The audit events of a file, oldest first (first page of up to 100).
-    pub async fn audit_events(&self, org: &OrgId, file: &FileId) -> Result<Vec<AuditEvent>, StorageError> {
+    pub async fn audit_events(
+        &self,
+        org: &OrgId,
+        file: &FileId,
+    ) -> Result<Vec<AuditEvent>, StorageError> {
         let op = StorageOperation::ListAuditEvents;
         let out = self
             .client
@@ -263,7 +274,10 @@ impl MetadataStore {
             .collect()
     }
 
-    fn put_new(&self, item: Item) -> Result<TransactWriteItem, aws_sdk_dynamodb::error::BuildError> {
+    fn put_new(
+        &self,
+        item: Item,
+    ) -> Result<TransactWriteItem, aws_sdk_dynamodb::error::BuildError> {
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
@@ -306,7 +320,11 @@ impl MetadataStore {
                         .index_name(*index)
                         .key_schema(key(pk, KeyType::Hash))
                         .key_schema(key("id", KeyType::Range))
-                        .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                        .projection(
+                            Projection::builder()
+                                .projection_type(ProjectionType::All)
+                                .build(),
+                        )
                         .build()
                         .expect("name, keys and projection are set"),
                 );
@@ -342,7 +360,9 @@ fn file_item(file: &FileRecord) -> Result<Item, serde_dynamo::Error> {
     item.insert("pk".into(), s(file_pk(org, &file.id)));
     item.insert("sk".into(), s(FILE_SK));
     item.insert("org_pk".into(), s(format!("ORG#{org}")));
-    let folder = file.folder.map_or_else(|| "root".to_owned(), |f| f.to_string());
+    let folder = file
+        .folder
+        .map_or_else(|| "root".to_owned(), |f| f.to_string());
     item.insert("folder_pk".into(), s(format!("ORG#{org}#FOLDER#{folder}")));
     if let Some(parent) = &file.parent {
         item.insert(
@@ -366,7 +386,9 @@ fn event_item(event: &AuditEvent) -> Result<Item, serde_dynamo::Error> {
 fn first_failed_condition<R>(
     err: &aws_smithy_runtime_api::client::result::SdkError<TransactWriteItemsError, R>,
 ) -> Option<usize> {
-    let TransactWriteItemsError::TransactionCanceledException(cancelled) = err.as_service_error()? else {
+    let TransactWriteItemsError::TransactionCanceledException(cancelled) =
+        err.as_service_error()?
+    else {
         return None;
     };
     cancelled
@@ -387,7 +409,8 @@ mod tests {
             id: FileId::new(),
             org: OrgId::parse("acme").unwrap(),
             name: FileName::parse("résumé.pdf").unwrap(),
-            content_type: ContentType::parse("application/pdf", &AllowedContentTypes::any()).unwrap(),
+            content_type: ContentType::parse("application/pdf", &AllowedContentTypes::any())
+                .unwrap(),
             size_bytes: FileSize::parse(&SizeInput::new("5368709120"), u64::MAX).unwrap(),
             checksum_sha256: None,
             status: FileStatus::Pending,
@@ -409,10 +432,17 @@ mod tests {
         let key = |k: &str| item[k].as_s().unwrap().clone();
         assert_eq!(key("pk"), format!("ORG#acme#FILE#{}", file.id));
         assert_eq!(key("org_pk"), "ORG#acme");
-        assert_eq!(key("folder_pk"), format!("ORG#acme#FOLDER#{}", file.folder.unwrap()));
+        assert_eq!(
+            key("folder_pk"),
+            format!("ORG#acme#FOLDER#{}", file.folder.unwrap())
+        );
         assert_eq!(key("parent_pk"), "ORG#acme#PARENT#knowledge#k1");
         assert_eq!(key("status_pk"), "ORG#acme#STATUS#pending");
-        assert_eq!(key("id"), file.id.to_string(), "the index sort key is the id");
+        assert_eq!(
+            key("id"),
+            file.id.to_string(),
+            "the index sort key is the id"
+        );
         let back: FileRecord = serde_dynamo::from_item(item).unwrap();
         assert_eq!(back, file);
     }
@@ -423,7 +453,10 @@ mod tests {
         file.parent = None;
         file.folder = None;
         let item = file_item(&file).unwrap();
-        assert!(!item.contains_key("parent_pk"), "a NULL index key would be rejected");
+        assert!(
+            !item.contains_key("parent_pk"),
+            "a NULL index key would be rejected"
+        );
         assert_eq!(item["folder_pk"].as_s().unwrap(), "ORG#acme#FOLDER#root");
     }
 }

@@ -24,7 +24,10 @@ impl Timestamp {
         let t = t.to_offset(UtcOffset::UTC);
         // Truncate to what we print, so a value survives a round trip unchanged.
         let millis = t.millisecond();
-        Self(t.replace_millisecond(millis).expect("millisecond is in range"))
+        Self(
+            t.replace_millisecond(millis)
+                .expect("millisecond is in range"),
+        )
     }
 
     pub fn parse(s: &str) -> Option<Self> {

@@ -125,7 +125,10 @@ impl FileDeclaration {
     }
 
     /// Checks a batch; the first bad entry rejects it with `param` like `files[3].name`.
-    pub fn parse_batch(req: &CreateFilesRequest, policy: &UploadPolicy) -> Result<Vec<Self>, ApiError> {
+    pub fn parse_batch(
+        req: &CreateFilesRequest,
+        policy: &UploadPolicy,
+    ) -> Result<Vec<Self>, ApiError> {
         if req.files.is_empty() || req.files.len() > MAX_BATCH {
             return Err(ApiError::invalid(
                 "invalid_batch_size",
@@ -209,9 +212,16 @@ impl FileService {
                 )
                 .await?;
             events.push(
-                AuditEvent::new(&record.org, record.id, AuditAction::FileCreated, &caller.actor, origin, now)
-                    .with_detail("name", record.name.as_str())
-                    .with_detail("size_bytes", record.size_bytes.bytes().to_string()),
+                AuditEvent::new(
+                    &record.org,
+                    record.id,
+                    AuditAction::FileCreated,
+                    &caller.actor,
+                    origin,
+                    now,
+                )
+                .with_detail("name", record.name.as_str())
+                .with_detail("size_bytes", record.size_bytes.bytes().to_string()),
             );
             records.push(record);
             tickets.push(ticket);
@@ -265,11 +275,15 @@ impl FileService {
                         "file_failed",
                         format!(
                             "the file has failed and cannot be finalized: {}",
-                            file.error_message.as_deref().unwrap_or("no reason recorded")
+                            file.error_message
+                                .as_deref()
+                                .unwrap_or("no reason recorded")
                         ),
                     ));
                 }
-                FileStatus::Uploaded | FileStatus::Processing | FileStatus::Ready => return Ok(file),
+                FileStatus::Uploaded | FileStatus::Processing | FileStatus::Ready => {
+                    return Ok(file);
+                }
             }
             let key = file.object_key();
             let Some(head) = self.objects().head(&key).await? else {
@@ -281,20 +295,31 @@ impl FileService {
             let now = Timestamp::now();
             let outcome = match self.mismatch(&file, &head).await? {
                 None => {
-                    let event = AuditEvent::new(org, file.id, AuditAction::FileUploaded, actor, origin, now)
-                        .with_detail("size_bytes", head.size.to_string())
-                        .with_detail("etag", head.etag.clone().unwrap_or_default());
+                    let event = AuditEvent::new(
+                        org,
+                        file.id,
+                        AuditAction::FileUploaded,
+                        actor,
+                        origin,
+                        now,
+                    )
+                    .with_detail("size_bytes", head.size.to_string())
+                    .with_detail("etag", head.etag.clone().unwrap_or_default());
                     let change = StatusChange {
                         from: FileStatus::Pending,
                         to: FileStatus::Uploaded,
                         at: now,
                         error_message: None,
                     };
-                    self.store().change_status(&file, &change, &event).await.map(Ok)
+                    self.store()
+                        .change_status(&file, &change, &event)
+                        .await
+                        .map(Ok)
                 }
                 Some(reason) => {
-                    let event = AuditEvent::new(org, file.id, AuditAction::FileFailed, actor, origin, now)
-                        .with_detail("reason", reason.clone());
+                    let event =
+                        AuditEvent::new(org, file.id, AuditAction::FileFailed, actor, origin, now)
+                            .with_detail("reason", reason.clone());
                     let change = StatusChange {
                         from: FileStatus::Pending,
                         to: FileStatus::Failed,
@@ -326,7 +351,11 @@ impl FileService {
     }
 
     /// Why the object does not match the declaration, if it does not.
-    async fn mismatch(&self, file: &FileRecord, head: &ObjectHead) -> Result<Option<String>, ApiError> {
+    async fn mismatch(
+        &self,
+        file: &FileRecord,
+        head: &ObjectHead,
+    ) -> Result<Option<String>, ApiError> {
         let declared = file.size_bytes.bytes();
         if head.size != declared {
             return Ok(Some(format!(
@@ -334,20 +363,25 @@ impl FileService {
                 head.size
             )));
         }
-        if let Some(got) = &head.content_type {
-            if got != file.content_type.as_str() {
-                return Ok(Some(format!(
-                    "the object was uploaded as {got} but {} was declared",
-                    file.content_type.as_str()
-                )));
-            }
+        if let Some(got) = &head.content_type
+            && got != file.content_type.as_str()
+        {
+            return Ok(Some(format!(
+                "the object was uploaded as {got} but {} was declared",
+                file.content_type.as_str()
+            )));
         }
         if let Some(want) = &file.checksum_sha256 {
             // S3 keeps the checksum when the client sent the signed header; otherwise (an
             // emulator, or an S3-compatible store that ignores it) hash the object ourselves.
             let got = match &head.checksum_sha256 {
                 Some(c) => c.clone(),
-                None => self.objects().sha256(&file.object_key()).await?.as_base64().to_owned(),
+                None => self
+                    .objects()
+                    .sha256(&file.object_key())
+                    .await?
+                    .as_base64()
+                    .to_owned(),
             };
             if got != want.as_base64() {
                 return Ok(Some(format!(
@@ -358,7 +392,6 @@ impl FileService {
         }
         Ok(None)
     }
-
 }
 
 #[cfg(test)]
@@ -370,7 +403,8 @@ mod tests {
     fn policy() -> UploadPolicy {
         UploadPolicy {
             max_upload_bytes: 1000,
-            allowed_content_types: AllowedContentTypes::parse_list("application/pdf,image/*").unwrap(),
+            allowed_content_types: AllowedContentTypes::parse_list("application/pdf,image/*")
+                .unwrap(),
             url_expiry_secs: 300,
             encryption: Encryption::S3Managed,
         }
@@ -407,24 +441,39 @@ mod tests {
     fn batch_errors_name_the_entry_and_field() {
         let mut files: Vec<_> = (0..5).map(|i| entry(&format!("{i}.pdf"))).collect();
         files[3]["name"] = "a/b".into();
-        let e = FileDeclaration::parse_batch(&batch(serde_json::json!({ "files": files })), &policy())
-            .unwrap_err();
-        assert_eq!((e.code(), e.param()), ("name_invalid_character", Some("files[3].name")));
+        let e =
+            FileDeclaration::parse_batch(&batch(serde_json::json!({ "files": files })), &policy())
+                .unwrap_err();
+        assert_eq!(
+            (e.code(), e.param()),
+            ("name_invalid_character", Some("files[3].name"))
+        );
 
         files[3] = entry("ok.pdf");
         files[1]["size_bytes"] = "1001".into();
-        let e = FileDeclaration::parse_batch(&batch(serde_json::json!({ "files": files })), &policy())
-            .unwrap_err();
-        assert_eq!((e.code(), e.param()), ("file_too_large", Some("files[1].size_bytes")));
+        let e =
+            FileDeclaration::parse_batch(&batch(serde_json::json!({ "files": files })), &policy())
+                .unwrap_err();
+        assert_eq!(
+            (e.code(), e.param()),
+            ("file_too_large", Some("files[1].size_bytes"))
+        );
     }
 
     #[test]
     fn batches_hold_one_to_ten_files() {
         for n in [0, 11] {
             let files: Vec<_> = (0..n).map(|i| entry(&format!("{i}.pdf"))).collect();
-            let e = FileDeclaration::parse_batch(&batch(serde_json::json!({ "files": files })), &policy())
-                .unwrap_err();
-            assert_eq!((e.code(), e.param()), ("invalid_batch_size", Some("files")), "{n}");
+            let e = FileDeclaration::parse_batch(
+                &batch(serde_json::json!({ "files": files })),
+                &policy(),
+            )
+            .unwrap_err();
+            assert_eq!(
+                (e.code(), e.param()),
+                ("invalid_batch_size", Some("files")),
+                "{n}"
+            );
         }
         let files: Vec<_> = (0..10).map(|i| entry(&format!("{i}.pdf"))).collect();
         assert_eq!(

@@ -1,0 +1,300 @@
+//! The one test harness: an emulator per test run, and per test its own table, bucket and
+//! queue, with the real routers served on 127.0.0.1 on a free port.
+
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use base64::Engine as _;
+use filegate_local::Deployment;
+use filegate_local::emulator::Emulator;
+use filegate_shared::config::Config;
+use filegate_shared::http::AppState;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+pub const SECRET: &str = "test-secret-test-secret-test-secret!";
+
+/// Started by the first test that needs it; the launcher exits when the test process does.
+fn emulator_endpoint() -> &'static str {
+    static EMULATOR: OnceLock<Emulator> = OnceLock::new();
+    EMULATOR
+        .get_or_init(|| {
+            Emulator::start(&Emulator::default_python())
+                .unwrap_or_else(|e| panic!("{e} (scripts/setup installs it)"))
+        })
+        .endpoint()
+}
+
+/// Per-test settings on top of the defaults.
+#[derive(Debug, Default, Clone)]
+pub struct TestOptions {
+    pub event_poller: bool,
+    pub max_upload_bytes: Option<u64>,
+    pub allowed_content_types: Option<&'static str>,
+    pub cors_allowed_origins: Option<&'static str>,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub deployment: Deployment,
+    /// This test's organisation; [`TestApp::token`] signs for it.
+    pub org: String,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(TestOptions::default()).await
+}
+
+pub async fn spawn_app_with(options: TestOptions) -> TestApp {
+    let id = ulid::Ulid::generate().to_string().to_lowercase();
+    let name = format!("fg-{id}");
+    let endpoint = emulator_endpoint().to_owned();
+    let max_upload = options.max_upload_bytes.map(|n| n.to_string());
+    let config = Config::from_lookup(|key| {
+        match key {
+            "AWS_REGION" => Some("us-east-1"),
+            "AWS_ENDPOINT_URL" => Some(endpoint.as_str()),
+            "FILEGATE_TABLE" | "FILEGATE_BUCKET" => Some(name.as_str()),
+            "FILEGATE_JWT_SECRET" => Some(SECRET),
+            "FILEGATE_MAX_UPLOAD_BYTES" => max_upload.as_deref(),
+            "FILEGATE_ALLOWED_CONTENT_TYPES" => options.allowed_content_types,
+            "FILEGATE_CORS_ALLOWED_ORIGINS" => options.cors_allowed_origins,
+            _ => None,
+        }
+        .map(str::to_owned)
+    })
+    .expect("test config is valid");
+    let deployment = Deployment::create(config, &name)
+        .await
+        .expect("provisioning");
+    if options.event_poller {
+        deployment.spawn_event_poller();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = filegate_local::app(deployment.state.clone());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    TestApp {
+        base: format!("http://{addr}"),
+        http: reqwest::Client::builder().no_proxy().build().unwrap(),
+        deployment,
+        org: format!("org-{id}"),
+    }
+}
+
+/// A response with its body read, checked for the headers every response must carry.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl TestResponse {
+    async fn read(response: reqwest::Response) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)))
+        };
+        let request_id = headers
+            .get("x-request-id")
+            .expect("every response carries x-request-id")
+            .to_str()
+            .unwrap()
+            .to_owned();
+        if !status.is_success() {
+            // The one error format of API.md.
+            assert_eq!(body["request_id"], request_id.as_str(), "{body}");
+            assert!(body["error"]["type"].is_string(), "{body}");
+            assert!(body["error"]["code"].is_string(), "{body}");
+            assert!(body["error"]["message"].is_string(), "{body}");
+        }
+        Self {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or_default()
+    }
+
+    pub fn param(&self) -> Option<&str> {
+        self.body["error"]["param"].as_str()
+    }
+}
+
+impl TestApp {
+    pub fn state(&self) -> &AppState {
+        &self.deployment.state
+    }
+
+    pub fn token(&self) -> String {
+        self.token_for(&self.org, None)
+    }
+
+    pub fn token_for(&self, org: &str, scope: Option<&str>) -> String {
+        filegate_local::mint_token(SECRET, org, "user_1", scope, 3600)
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> TestResponse {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        TestResponse::read(request.send().await.unwrap()).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> TestResponse {
+        self.send(reqwest::Method::POST, path, Some(&self.token()), Some(body))
+            .await
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.send(reqwest::Method::GET, path, Some(&self.token()), None)
+            .await
+    }
+
+    /// `POST /v1/files`, expecting 201.
+    pub async fn create_file(&self, body: Value) -> Value {
+        let r = self.post("/v1/files", &body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body
+    }
+
+    pub async fn finalize(&self, id: &str) -> TestResponse {
+        self.send(
+            reqwest::Method::POST,
+            &format!("/v1/files/{id}/finalize"),
+            Some(&self.token()),
+            None,
+        )
+        .await
+    }
+
+    /// PUTs `bytes` to the presigned URL of `file["upload"]` with exactly its headers (the
+    /// HTTP client sets Content-Length from the body, as browsers and curl do).
+    pub async fn upload(&self, file: &Value, bytes: &[u8]) -> StatusCode {
+        self.upload_with(file, bytes, |_| true).await
+    }
+
+    /// Like [`TestApp::upload`], sending only the headers `keep` accepts.
+    pub async fn upload_with(
+        &self,
+        file: &Value,
+        bytes: &[u8],
+        keep: impl Fn(&str) -> bool,
+    ) -> StatusCode {
+        let upload = &file["upload"];
+        assert_eq!(upload["method"], "PUT");
+        let mut request = self
+            .http
+            .put(upload["url"].as_str().unwrap())
+            .body(bytes.to_vec());
+        for (name, value) in upload["headers"].as_object().unwrap() {
+            if name != "content-length" && keep(name) {
+                request = request.header(name, value.as_str().unwrap());
+            }
+        }
+        request.send().await.unwrap().status()
+    }
+
+    pub async fn head_object(
+        &self,
+        file_id: &str,
+    ) -> Option<aws_sdk_s3::operation::head_object::HeadObjectOutput> {
+        filegate_shared::aws::s3_client(&self.deployment.sdk, &self.state().config)
+            .head_object()
+            .bucket(&self.state().config.bucket)
+            .key(format!("{}/{file_id}", self.org))
+            .send()
+            .await
+            .ok()
+    }
+
+    /// Every item in this test's table (a Scan is fine in a test).
+    pub async fn table_items(&self) -> usize {
+        aws_sdk_dynamodb::Client::new(&self.deployment.sdk)
+            .scan()
+            .table_name(&self.state().config.table)
+            .send()
+            .await
+            .unwrap()
+            .count as usize
+    }
+
+    /// The audit actions recorded for a file, oldest first.
+    pub async fn audit_actions(&self, file_id: &str) -> Vec<String> {
+        let org = filegate_shared::ids::OrgId::parse(&self.org).unwrap();
+        let id = filegate_shared::ids::FileId::parse(file_id).unwrap();
+        self.state()
+            .files
+            .store()
+            .audit_events(&org, &id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| {
+                serde_json::to_value(e.action)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    /// Polls `GET /v1/files/:id` until `status`, for up to 20 s.
+    pub async fn wait_for_status(&self, id: &str, status: &str) -> Value {
+        let mut last = Value::Null;
+        for _ in 0..100 {
+            last = self.get(&format!("/v1/files/{id}")).await.body;
+            if last["status"] == status {
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("file never reached {status}: {last}");
+    }
+}
+
+/// A file declaration with sensible defaults.
+pub fn pdf(name: &str, size: usize) -> Value {
+    json!({"name": name, "content_type": "application/pdf", "size_bytes": size.to_string()})
+}
+
+/// Deterministic bytes of a given size.
+pub fn bytes_of(size: usize, seed: u8) -> Vec<u8> {
+    (0..size)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
+}
+
+pub fn sha256_base64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
+}

@@ -53,7 +53,11 @@ pub struct S3Object {
 pub struct RetryLater(usize);
 
 /// Entry point for the Lambda: an SQS batch or a direct S3 event.
-pub async fn handle(state: &AppState, payload: Value, request_id: &str) -> Result<Value, lambda_runtime::Error> {
+pub async fn handle(
+    state: &AppState,
+    payload: Value,
+    request_id: &str,
+) -> Result<Value, lambda_runtime::Error> {
     let source = payload
         .pointer("/Records/0/eventSource")
         .and_then(Value::as_str)
@@ -88,7 +92,9 @@ pub async fn handle_sqs(state: &AppState, event: SqsEvent) -> SqsBatchResponse {
     for message in event.records {
         let message_id = message.message_id.clone().unwrap_or_default();
         let ok = match parse_notification(message.body.as_deref().unwrap_or_default()) {
-            Notification::Records(records) => finalize_records(state, &records, &message_id).await == 0,
+            Notification::Records(records) => {
+                finalize_records(state, &records, &message_id).await == 0
+            }
             Notification::Test => true,
             Notification::Unreadable(reason) => {
                 tracing::error!(message_id, reason, "SQS message is not an S3 notification");
@@ -131,10 +137,10 @@ fn parse_notification(body: &str) -> Notification {
 async fn finalize_records(state: &AppState, records: &[S3Record], request_id: &str) -> usize {
     let mut retry = 0;
     for record in records {
-        if let Some(key) = owned_key(state, record) {
-            if !finalize_key(state, &key, request_id).await {
-                retry += 1;
-            }
+        if let Some(key) = owned_key(state, record)
+            && !finalize_key(state, &key, request_id).await
+        {
+            retry += 1;
         }
     }
     retry
@@ -193,7 +199,11 @@ async fn finalize_key(state: &AppState, key: &str, request_id: &str) -> bool {
         }
         Err(e) if e.status().is_client_error() => {
             // upload_missing, upload_mismatch, file_failed: settled, nothing to retry.
-            tracing::info!(key, code = e.code(), "S3 event finalize settled without upload");
+            tracing::info!(
+                key,
+                code = e.code(),
+                "S3 event finalize settled without upload"
+            );
             true
         }
         Err(e) => {
@@ -209,9 +219,15 @@ mod tests {
 
     #[test]
     fn event_keys_are_url_decoded() {
-        assert_eq!(decode_event_key("acme%2Ffile_01").as_deref(), Some("acme/file_01"));
+        assert_eq!(
+            decode_event_key("acme%2Ffile_01").as_deref(),
+            Some("acme/file_01")
+        );
         assert_eq!(decode_event_key("a+b/c%2Bd").as_deref(), Some("a b/c+d"));
-        assert_eq!(decode_event_key("acme/file_01").as_deref(), Some("acme/file_01"));
+        assert_eq!(
+            decode_event_key("acme/file_01").as_deref(),
+            Some("acme/file_01")
+        );
         assert_eq!(decode_event_key("%FF"), None);
     }
 
@@ -219,8 +235,14 @@ mod tests {
     fn notifications_are_told_apart() {
         let test = r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2026-11-23T12:00:00.000Z","Bucket":"b"}"#;
         assert!(matches!(parse_notification(test), Notification::Test));
-        assert!(matches!(parse_notification("not json"), Notification::Unreadable(_)));
-        assert!(matches!(parse_notification("{}"), Notification::Unreadable(_)));
+        assert!(matches!(
+            parse_notification("not json"),
+            Notification::Unreadable(_)
+        ));
+        assert!(matches!(
+            parse_notification("{}"),
+            Notification::Unreadable(_)
+        ));
         let record = include_str!("../../../events/sqs-s3-object-created.json");
         let sqs: SqsEvent = serde_json::from_str(record).unwrap();
         let body = sqs.records[0].body.as_deref().unwrap();

@@ -51,6 +51,9 @@ async fn finalize_file(
     FileIdParam(id): FileIdParam,
 ) -> Result<Json<FileObject>, ApiError> {
     caller.require(Scope::FilesWrite)?;
-    let file = state.files.finalize(&caller.org, &id, &caller.actor, &origin).await?;
+    let file = state
+        .files
+        .finalize(&caller.org, &id, &caller.actor, &origin)
+        .await?;
     Ok(Json(FileObject::from(&file)))
 }

@@ -52,10 +52,14 @@ async fn create_file(
 ) -> Result<(StatusCode, Json<FileUpload>), ApiError> {
     caller.require(Scope::FilesWrite)?;
     let declaration = FileDeclaration::parse(&request, state.files.policy())?;
-    let created = state.files.initiate(&caller, &origin, vec![declaration]).await?;
-    let upload = created.into_iter().next().ok_or_else(|| {
-        ApiError::internal(&std::io::Error::other("initiate returned no file"))
-    })?;
+    let created = state
+        .files
+        .initiate(&caller, &origin, vec![declaration])
+        .await?;
+    let upload = created
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::internal(&std::io::Error::other("initiate returned no file")))?;
     Ok((StatusCode::CREATED, Json(upload)))
 }
 

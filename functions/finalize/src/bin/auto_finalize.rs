@@ -11,7 +11,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let state = AppState::from_env().await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let state = state.clone();
-        async move { filegate_finalize::events::handle(&state, event.payload, &event.context.request_id).await }
+        async move {
+            filegate_finalize::events::handle(&state, event.payload, &event.context.request_id)
+                .await
+        }
     }))
     .await
 }
