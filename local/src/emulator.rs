@@ -2,18 +2,35 @@
 //!
 //! moto runs inside a small Python launcher that prints the port once it listens and exits by
 //! itself when its parent goes away, so neither Ctrl-C nor a killed test run leaves it behind.
+//! The launcher also gives moto's DynamoDB the request atomicity the real service has (see
+//! `LAUNCHER`), which the exactly-one-transition guarantees are tested against.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 const LAUNCHER: &str = r#"
-import os, sys, time
-from moto.server import ThreadedMotoServer
+import os, threading, time
+from werkzeug.serving import make_server
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication, MotoRequestHandler, create_backend_app)
+
+moto = DomainDispatcherApplication(create_backend_app)
+dynamodb = threading.Lock()
+
+def app(environ, start_response):
+    # DynamoDB applies each request, a transaction above all, atomically; moto checks and
+    # writes without a lock, so two racing transactions could both pass their conditions.
+    # Its DynamoDB requests therefore run one at a time; S3 and SQS stay concurrent.
+    if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
+        with dynamodb:
+            return list(moto(environ, start_response))
+    return moto(environ, start_response)
+
+server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+print("PORT", server.server_port, flush=True)
 parent = os.getppid()
-server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-server.start()
-print("PORT", server.get_host_and_port()[1], flush=True)
 while os.getppid() == parent:
     time.sleep(0.5)
 "#;

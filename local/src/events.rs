@@ -7,9 +7,9 @@ use std::time::Duration;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 use filegate_shared::error::ErrorChain;
-use filegate_shared::http::AppState;
+use filegate_shared::service::FileService;
 
-pub async fn poll_upload_events(sqs: aws_sdk_sqs::Client, queue_url: String, state: AppState) {
+pub async fn poll_upload_events(sqs: aws_sdk_sqs::Client, queue_url: String, files: FileService) {
     loop {
         let received = sqs
             .receive_message()
@@ -42,7 +42,7 @@ pub async fn poll_upload_events(sqs: aws_sdk_sqs::Client, queue_url: String, sta
                 record
             })
             .collect();
-        let response = filegate_finalize::events::handle_sqs(&state, event).await;
+        let response = filegate_finalize::events::handle_sqs(&files, event).await;
         let failed: Vec<&str> = response
             .batch_item_failures
             .iter()

@@ -10,7 +10,7 @@ pub mod provision;
 use aws_config::SdkConfig;
 use axum::Router;
 use axum::routing::get;
-use filegate_shared::config::Config;
+use filegate_shared::config::{AuthConfig, Config};
 use filegate_shared::error::ErrorBody;
 use filegate_shared::http::AppState;
 use serde::Serialize;
@@ -96,13 +96,14 @@ impl Deployment {
     /// `config.endpoint_url`, and builds the state the routers run on.
     pub async fn create(
         config: Config,
+        auth: &AuthConfig,
         queue_name: &str,
     ) -> Result<Self, provision::ProvisionError> {
         let sdk = filegate_shared::aws::emulator_sdk_config(&config).await;
         let queue_url = provision::provision(&sdk, &config, queue_name).await?;
         let clients = filegate_shared::aws::AwsClients::from_sdk_config(&sdk, &config);
         Ok(Self {
-            state: AppState::new(config, &clients),
+            state: AppState::new(config, auth, &clients),
             sdk,
             queue_url,
         })
@@ -113,7 +114,7 @@ impl Deployment {
         tokio::spawn(events::poll_upload_events(
             aws_sdk_sqs::Client::new(&self.sdk),
             self.queue_url.clone(),
-            self.state.clone(),
+            self.state.files.clone(),
         ))
     }
 }

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 
 use filegate_local::emulator::Emulator;
 use filegate_local::{Deployment, LOCAL_DEFAULTS, mint_token};
-use filegate_shared::config::Config;
+use filegate_shared::config::{AuthConfig, Config};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -59,6 +59,7 @@ fn serve() -> Result<(), Error> {
         Some(_) => None,
         None => Some(Emulator::start(&Emulator::default_python())?),
     };
+    let auth = AuthConfig::from_lookup(setting)?;
     let endpoint = emulator.as_ref().map(|e| e.endpoint().to_owned());
     let config = Config::from_lookup(|name| match (name, &endpoint) {
         ("AWS_ENDPOINT_URL", Some(endpoint)) => Some(endpoint.clone()),
@@ -67,12 +68,12 @@ fn serve() -> Result<(), Error> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let result = runtime.block_on(run(config));
+    let result = runtime.block_on(run(config, auth));
     drop(emulator); // stops moto
     result
 }
 
-async fn run(config: Config) -> Result<(), Error> {
+async fn run(config: Config, auth: AuthConfig) -> Result<(), Error> {
     filegate_shared::telemetry::init();
     let addr: SocketAddr = setting("FILEGATE_LOCAL_ADDR")
         .unwrap_or_else(|| "127.0.0.1:3000".to_owned())
@@ -80,11 +81,10 @@ async fn run(config: Config) -> Result<(), Error> {
     let queue =
         setting("FILEGATE_LOCAL_QUEUE").unwrap_or_else(|| "filegate-upload-events".to_owned());
     let endpoint = config.endpoint_url.clone().unwrap_or_default();
-    let secret = config.auth.jwt_secret.expose().to_owned();
-    let deployment = Deployment::create(config, &queue).await?;
+    let deployment = Deployment::create(config, &auth, &queue).await?;
     deployment.spawn_event_poller();
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    let token = mint_token(&secret, "acme", "user_1", None, 24 * 3600);
+    let token = mint_token(auth.jwt_secret.expose(), "acme", "user_1", None, 24 * 3600);
     eprintln!(
         "\nfilegate is listening on http://{addr} (emulator: {endpoint})\n\
          A token for org 'acme', valid 24 h:\n\n  export TOKEN={token}\n\n\

@@ -149,7 +149,12 @@ impl TokenVerifier {
     pub fn new(config: &AuthConfig) -> Self {
         // Only HS256: a token cannot pick a weaker or different algorithm.
         let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        // jsonwebtoken checks iss/aud only when a token carries them: configured ones must
+        // also be present.
+        let mut required = vec!["exp", "sub"];
+        required.extend(config.issuer.as_ref().map(|_| "iss"));
+        required.extend(config.audience.as_ref().map(|_| "aud"));
+        validation.set_required_spec_claims(&required);
         validation.leeway = 30;
         match &config.issuer {
             Some(iss) => validation.set_issuer(&[iss]),
@@ -200,10 +205,21 @@ impl TokenVerifier {
         let user = text("sub").and_then(UserId::parse).ok_or_else(|| {
             ApiError::unauthenticated("invalid_token", "the bearer token has no valid sub claim")
         })?;
+        // A scope claim that is not a string must not fall back to "absent" (read + write).
+        let scope = match claims.get("scope") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(s)) => Some(s.as_str()),
+            Some(_) => {
+                return Err(ApiError::unauthenticated(
+                    "invalid_token",
+                    "the bearer token's scope claim must be a space-separated string",
+                ));
+            }
+        };
         Ok(Caller {
             org,
             actor: Actor::user(&user),
-            scopes: Scopes::from_claim(text("scope")),
+            scopes: Scopes::from_claim(scope),
         })
     }
 
@@ -326,6 +342,12 @@ mod tests {
                 "invalid_token",
             ),
             (token(with("aud", json!("other")), SECRET), "invalid_token"),
+            (token(without("iss"), SECRET), "invalid_token"),
+            (token(without("aud"), SECRET), "invalid_token"),
+            (
+                token(with("scope", json!(["files:read"])), SECRET),
+                "invalid_token",
+            ),
             ("not.a.jwt".to_owned(), "invalid_token"),
         ];
         for (t, want) in cases {

@@ -176,6 +176,12 @@ impl StorageError {
         }
     }
 
+    /// Marks a failure as worth a retry (a conflict DynamoDB reported, say).
+    pub fn retryable(mut self) -> Self {
+        self.transient = true;
+        self
+    }
+
     /// For failures that are not SDK errors (a broken stream, an unparseable item).
     pub fn other(operation: StorageOperation, source: impl Into<BoxError>) -> Self {
         Self {

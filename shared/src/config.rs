@@ -32,6 +32,8 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// How the HTTP functions verify callers. Loaded apart from [`Config`], so that functions
+/// that never see a caller (the S3-event finalizer) never hold the signing secret.
 #[derive(Debug, Clone)]
 pub struct AuthConfig {
     /// HS256 shared secret, at least 32 bytes.
@@ -40,6 +42,31 @@ pub struct AuthConfig {
     pub audience: Option<String>,
     /// The claim that names the organisation.
     pub org_claim: String,
+}
+
+impl AuthConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
+        let jwt_secret =
+            get("FILEGATE_JWT_SECRET").ok_or(ConfigError::Missing("FILEGATE_JWT_SECRET"))?;
+        if jwt_secret.len() < 32 {
+            return Err(ConfigError::Invalid {
+                name: "FILEGATE_JWT_SECRET",
+                reason: "must be at least 32 bytes (HS256 keys shorter than the hash are weak)"
+                    .into(),
+            });
+        }
+        Ok(Self {
+            jwt_secret: Secret::new(jwt_secret),
+            issuer: get("FILEGATE_JWT_ISSUER"),
+            audience: get("FILEGATE_JWT_AUDIENCE"),
+            org_claim: get("FILEGATE_JWT_ORG_CLAIM").unwrap_or_else(|| "org".to_owned()),
+        })
+    }
 }
 
 /// How objects are encrypted at rest; bound into every upload signature.
@@ -70,7 +97,6 @@ pub struct Config {
     /// Also trust the system's CA roots (for TLS-intercepting proxies); by default only the
     /// Amazon Trust Services roots compiled into the binary are trusted.
     pub tls_native_roots: bool,
-    pub auth: AuthConfig,
     pub uploads: UploadPolicy,
     /// Origins allowed to call the API from a browser; empty disables CORS.
     pub cors_allowed_origins: Vec<String>,
@@ -99,13 +125,6 @@ impl Config {
                 .ok_or_else(|| invalid(name, &format!("must be a whole number in {min}..={max}"))),
         };
 
-        let jwt_secret = required("FILEGATE_JWT_SECRET")?;
-        if jwt_secret.len() < 32 {
-            return Err(invalid(
-                "FILEGATE_JWT_SECRET",
-                "must be at least 32 bytes (HS256 keys shorter than the hash are weak)",
-            ));
-        }
         let allowed_content_types = match get("FILEGATE_ALLOWED_CONTENT_TYPES") {
             None => AllowedContentTypes::any(),
             Some(list) => AllowedContentTypes::parse_list(&list).map_err(|entry| {
@@ -163,12 +182,6 @@ impl Config {
                 .ok_or(ConfigError::Missing("AWS_REGION"))?,
             endpoint_url: get("AWS_ENDPOINT_URL"),
             tls_native_roots,
-            auth: AuthConfig {
-                jwt_secret: Secret::new(jwt_secret),
-                issuer: get("FILEGATE_JWT_ISSUER"),
-                audience: get("FILEGATE_JWT_AUDIENCE"),
-                org_claim: get("FILEGATE_JWT_ORG_CLAIM").unwrap_or_else(|| "org".to_owned()),
-            },
             uploads: UploadPolicy {
                 max_upload_bytes: number(
                     "FILEGATE_MAX_UPLOAD_BYTES",
@@ -190,7 +203,7 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         let mut env: HashMap<String, String> = [
             ("FILEGATE_TABLE", "files"),
             ("FILEGATE_BUCKET", "bucket"),
@@ -203,7 +216,17 @@ mod tests {
         for (k, v) in pairs {
             env.insert((*k).to_owned(), (*v).to_owned());
         }
+        env
+    }
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let env = env(pairs);
         Config::from_lookup(|k| env.get(k).cloned())
+    }
+
+    fn load_auth(pairs: &[(&str, &str)]) -> Result<AuthConfig, ConfigError> {
+        let env = env(pairs);
+        AuthConfig::from_lookup(|k| env.get(k).cloned())
     }
 
     #[test]
@@ -212,14 +235,14 @@ mod tests {
         assert_eq!(c.uploads.max_upload_bytes, 5 * 1024 * 1024 * 1024);
         assert_eq!(c.uploads.url_expiry_secs, 300);
         assert_eq!(c.uploads.encryption, Encryption::S3Managed);
-        assert_eq!(c.auth.org_claim, "org");
         assert!(c.cors_allowed_origins.is_empty());
         assert!(!c.tls_native_roots);
     }
 
     #[test]
     fn the_secret_never_shows_in_debug_output() {
-        let c = load(&[]).unwrap();
+        let c = load_auth(&[]).unwrap();
+        assert_eq!(c.org_claim, "org");
         let printed = format!("{c:?}");
         assert!(!printed.contains("0123456789abcdef"), "{printed}");
         assert!(printed.contains("[redacted]"));
@@ -231,8 +254,18 @@ mod tests {
             load(&[("FILEGATE_TABLE", "")]).unwrap_err(),
             ConfigError::Missing("FILEGATE_TABLE")
         );
+        assert!(matches!(
+            load_auth(&[("FILEGATE_JWT_SECRET", "short")]),
+            Err(ConfigError::Invalid {
+                name: "FILEGATE_JWT_SECRET",
+                ..
+            })
+        ));
+        assert_eq!(
+            load_auth(&[("FILEGATE_JWT_SECRET", "")]).unwrap_err(),
+            ConfigError::Missing("FILEGATE_JWT_SECRET")
+        );
         for (name, value) in [
-            ("FILEGATE_JWT_SECRET", "short"),
             ("FILEGATE_MAX_UPLOAD_BYTES", "0"),
             ("FILEGATE_MAX_UPLOAD_BYTES", "5368709121"),
             ("FILEGATE_UPLOAD_URL_EXPIRY_SECS", "59"),

@@ -223,6 +223,18 @@ pub struct ErrorDetail {
     pub param: Option<String>,
 }
 
+/// The answers every authenticated route can give, for the OpenAPI document.
+#[derive(utoipa::IntoResponses)]
+pub enum AuthErrors {
+    /// Missing, invalid or expired credentials (`missing_credentials`, `invalid_token`,
+    /// `token_expired`).
+    #[response(status = 401)]
+    Unauthenticated(ErrorBody),
+    /// Valid credentials without the scope the route needs (`insufficient_scope`).
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+}
+
 /// Displays an error with its sources, for logs.
 pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
 

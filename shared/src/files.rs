@@ -210,9 +210,30 @@ impl FileSize {
 
 /// `size_bytes` as the client wrote it, a JSON string or number, kept as text until
 /// [`FileSize::parse`] judges it, so that every bad value gets the same error code.
-#[derive(Debug, Clone, PartialEq, Eq, ToSchema)]
-#[schema(value_type = String, example = "1228800")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SizeInput(String);
+
+impl utoipa::PartialSchema for SizeInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^[0-9]+$")),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(1)),
+            )
+            .description(Some("Size in bytes: a decimal string or an integer"))
+            .examples([serde_json::json!("1228800"), serde_json::json!(1228800)])
+            .into()
+    }
+}
+
+impl ToSchema for SizeInput {}
 
 impl SizeInput {
     pub fn new(text: impl Into<String>) -> Self {

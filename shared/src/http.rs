@@ -22,12 +22,10 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use crate::audit::RequestOrigin;
 use crate::auth::TokenVerifier;
 use crate::aws::AwsClients;
-use crate::config::Config;
+use crate::config::{AuthConfig, Config};
 use crate::error::ApiError;
 use crate::ids::FileId;
-use crate::objects::ObjectStore;
 use crate::service::FileService;
-use crate::store::MetadataStore;
 
 /// Largest JSON body accepted: a full batch of ten files with long names fits many times over.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
@@ -44,17 +42,10 @@ pub struct Services {
 }
 
 impl AppState {
-    pub fn new(config: Config, clients: &AwsClients) -> Self {
-        let store = MetadataStore::new(clients.dynamodb.clone(), config.table.clone());
-        let objects = ObjectStore::new(
-            clients.s3.clone(),
-            config.bucket.clone(),
-            config.uploads.encryption.clone(),
-        );
-        let files = FileService::new(store, objects, config.uploads.clone());
+    pub fn new(config: Config, auth: &AuthConfig, clients: &AwsClients) -> Self {
         Self(Arc::new(Services {
-            files,
-            verifier: Arc::new(TokenVerifier::new(&config.auth)),
+            files: FileService::from_config(&config, clients),
+            verifier: Arc::new(TokenVerifier::new(auth)),
             config,
         }))
     }
@@ -64,8 +55,9 @@ impl AppState {
     /// Config from the environment and AWS clients, once per process (Lambda container).
     pub async fn from_env() -> Result<Self, crate::config::ConfigError> {
         let config = Config::from_env()?;
+        let auth = AuthConfig::from_env()?;
         let clients = AwsClients::from_config(&config).await;
-        Ok(Self::new(config, &clients))
+        Ok(Self::new(config, &auth, &clients))
     }
 
     /// `router` inside the layers every function shares.
@@ -162,6 +154,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 if message.starts_with("unknown field") {
                     // serde_path_to_error's path already ends at the unknown key.
                     ApiError::invalid("unknown_field", message).with_param(path)
+                } else if message.starts_with("duplicate field") {
+                    ApiError::invalid("duplicate_field", message).with_param(path)
                 } else if let Some(param) = field("missing field `") {
                     ApiError::invalid("missing_field", message).with_param(param)
                 } else if path == "." {
@@ -327,6 +321,12 @@ pub fn with_common_layers(router: Router<()>, config: &Config) -> Router<()> {
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(FilegateRequestId))
+        // The id is ours to give: a client's own x-request-id would otherwise be kept and
+        // could forge or collide with ids in logs and audit rows.
+        .layer(middleware::map_request(|mut req: Request| async move {
+            req.headers_mut().remove("x-request-id");
+            req
+        }))
         .layer(tower::util::option_layer(cors))
 }
 
@@ -383,5 +383,10 @@ mod tests {
             err(r#"{"files": [{"name":"a","content_type":"a/b","size_bytes":1,"public":"yes"}]}"#),
             ("invalid_type", Some("files[0].public".into()))
         );
+        let e = parse_json::<crate::upload::CreateFileRequest>(
+            br#"{"name":"a","name":"b","content_type":"a/b","size_bytes":1}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), "duplicate_field");
     }
 }

@@ -61,9 +61,9 @@ impl ObjectStore {
         &self.bucket
     }
 
-    /// A presigned PUT whose signature binds the content type, length, encryption and, when
-    /// declared, the SHA-256: S3 refuses a PUT whose headers differ, and with the checksum
-    /// header S3 itself refuses bytes that do not hash to it.
+    /// A presigned PUT whose signature binds the content type, length, encryption, write-once
+    /// (`If-None-Match: *`) and, when declared, the SHA-256: S3 refuses a PUT whose headers
+    /// differ, and with the checksum header S3 itself refuses bytes that do not hash to it.
     pub async fn presign_upload(
         &self,
         key: &str,
@@ -80,7 +80,9 @@ impl ObjectStore {
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type.as_str())
-            .content_length(i64::try_from(size.bytes()).unwrap_or(i64::MAX));
+            .content_length(i64::try_from(size.bytes()).unwrap_or(i64::MAX))
+            // Write-once: the URL cannot replace bytes that finalize has already verified.
+            .if_none_match("*");
         request = match &self.encryption {
             Encryption::S3Managed => request.server_side_encryption(ServerSideEncryption::Aes256),
             Encryption::Kms { key_id } => request
@@ -228,6 +230,7 @@ mod tests {
             "content-length",
             "content-type",
             "host",
+            "if-none-match",
             "x-amz-checksum-sha256",
             "x-amz-server-side-encryption",
         ] {
@@ -236,6 +239,7 @@ mod tests {
         assert_eq!(ticket.headers["content-type"], "application/pdf");
         assert_eq!(ticket.headers["content-length"], "1228800");
         assert_eq!(ticket.headers["x-amz-server-side-encryption"], "AES256");
+        assert_eq!(ticket.headers["if-none-match"], "*");
         assert_eq!(ticket.headers["x-amz-checksum-sha256"], sum.as_base64());
         assert!(ticket.url.contains("X-Amz-Expires=300"), "{}", ticket.url);
         assert_eq!(ticket.expires_at, now.plus_seconds(300));

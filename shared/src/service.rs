@@ -16,6 +16,19 @@ pub struct FileService {
 }
 
 impl FileService {
+    /// The table and bucket `config` names, through `clients`.
+    pub fn from_config(config: &crate::config::Config, clients: &crate::aws::AwsClients) -> Self {
+        Self::new(
+            MetadataStore::new(clients.dynamodb.clone(), config.table.clone()),
+            ObjectStore::new(
+                clients.s3.clone(),
+                config.bucket.clone(),
+                config.uploads.encryption.clone(),
+            ),
+            config.uploads.clone(),
+        )
+    }
+
     pub fn new(store: MetadataStore, objects: ObjectStore, policy: UploadPolicy) -> Self {
         Self {
             store,

@@ -165,18 +165,19 @@ impl MetadataStore {
             .client
             .transact_write_items()
             .set_transact_items(Some(writes))
+            .client_request_token(idempotency_token())
             .send()
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) => {
-                if let Some((_, folder)) =
-                    first_failed_condition(&e).and_then(|index| folders.get(index))
-                {
-                    return Err(CreateFilesError::FolderNotFound(*folder));
+            Err(e) => match cancellation(&e) {
+                Some(Cancelled::Condition(i)) if i < folders.len() => {
+                    Err(CreateFilesError::FolderNotFound(folders[i].1))
                 }
-                Err(StorageError::new(op, e).into())
-            }
+                // A concurrent write to the same folder row: worth a retry by the client.
+                Some(Cancelled::Conflict) => Err(StorageError::new(op, e).retryable().into()),
+                _ => Err(StorageError::new(op, e).into()),
+            },
         }
     }
 
@@ -228,6 +229,7 @@ impl MetadataStore {
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().update(update).build())
             .transact_items(audit)
+            .client_request_token(idempotency_token())
             .send()
             .await
         {
@@ -243,8 +245,14 @@ impl MetadataStore {
                 }
                 Ok(updated)
             }
-            Err(e) if first_failed_condition(&e) == Some(0) => Err(ChangeStatusError::Conflict),
-            Err(e) => Err(StorageError::new(op, e).into()),
+            Err(e) => match cancellation(&e) {
+                // Lost the race: the status moved on, or DynamoDB saw a concurrent
+                // transaction on the row. The caller re-reads and decides again.
+                Some(Cancelled::Condition(0) | Cancelled::Conflict) => {
+                    Err(ChangeStatusError::Conflict)
+                }
+                _ => Err(StorageError::new(op, e).into()),
+            },
         }
     }
 
@@ -381,20 +389,41 @@ fn event_item(event: &AuditEvent) -> Result<Item, serde_dynamo::Error> {
     Ok(item)
 }
 
-/// The index of the first transaction item whose condition failed, if that is why the
-/// transaction was cancelled.
-fn first_failed_condition<R>(
+/// Why DynamoDB cancelled a transaction, when it was not a plain failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cancelled {
+    /// The condition of the transaction item at this index failed.
+    Condition(usize),
+    /// Another transaction touched the same items at the same time.
+    Conflict,
+}
+
+fn cancellation<R>(
     err: &aws_smithy_runtime_api::client::result::SdkError<TransactWriteItemsError, R>,
-) -> Option<usize> {
-    let TransactWriteItemsError::TransactionCanceledException(cancelled) =
-        err.as_service_error()?
-    else {
-        return None;
-    };
-    cancelled
-        .cancellation_reasons()
-        .iter()
-        .position(|r| r.code() == Some("ConditionalCheckFailed"))
+) -> Option<Cancelled> {
+    match err.as_service_error()? {
+        TransactWriteItemsError::TransactionCanceledException(cancelled) => {
+            let reasons = cancelled.cancellation_reasons();
+            if let Some(i) = reasons
+                .iter()
+                .position(|r| r.code() == Some("ConditionalCheckFailed"))
+            {
+                return Some(Cancelled::Condition(i));
+            }
+            reasons
+                .iter()
+                .any(|r| r.code() == Some("TransactionConflict"))
+                .then_some(Cancelled::Conflict)
+        }
+        TransactWriteItemsError::TransactionInProgressException(_) => Some(Cancelled::Conflict),
+        _ => None,
+    }
+}
+
+/// Makes the SDK's own retries of one transaction idempotent: a retry after a lost response
+/// is recognised by DynamoDB instead of failing on the rows the first attempt wrote.
+fn idempotency_token() -> String {
+    crate::ids::next_ulid().to_string()
 }
 
 #[cfg(test)]

@@ -233,11 +233,16 @@ impl FileService {
         {
             Ok(()) => {}
             Err(CreateFilesError::FolderNotFound(folder)) => {
+                // Name the first entry that goes into the missing folder, as validation does.
+                let param = match records.iter().position(|r| r.folder == Some(folder)) {
+                    Some(i) if records.len() > 1 => format!("files[{i}].folder"),
+                    _ => "folder".to_owned(),
+                };
                 return Err(ApiError::not_found(
                     "folder_not_found",
                     format!("folder {folder} does not exist"),
                 )
-                .with_param("folder"));
+                .with_param(param));
             }
             Err(CreateFilesError::Storage(e)) => return Err(e.into()),
         }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use filegate_local::Deployment;
 use filegate_local::emulator::Emulator;
-use filegate_shared::config::Config;
+use filegate_shared::config::{AuthConfig, Config};
 use filegate_shared::http::AppState;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -53,7 +53,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     let name = format!("fg-{id}");
     let endpoint = emulator_endpoint().to_owned();
     let max_upload = options.max_upload_bytes.map(|n| n.to_string());
-    let config = Config::from_lookup(|key| {
+    let lookup = |key: &str| {
         match key {
             "AWS_REGION" => Some("us-east-1"),
             "AWS_ENDPOINT_URL" => Some(endpoint.as_str()),
@@ -65,9 +65,10 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
             _ => None,
         }
         .map(str::to_owned)
-    })
-    .expect("test config is valid");
-    let deployment = Deployment::create(config, &name)
+    };
+    let config = Config::from_lookup(lookup).expect("test config is valid");
+    let auth = AuthConfig::from_lookup(lookup).expect("test auth config is valid");
+    let deployment = Deployment::create(config, &auth, &name)
         .await
         .expect("provisioning");
     if options.event_poller {

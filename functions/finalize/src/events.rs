@@ -9,10 +9,11 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use filegate_shared::audit::RequestOrigin;
 use filegate_shared::auth::Actor;
 use filegate_shared::files::parse_object_key;
-use filegate_shared::http::AppState;
+use filegate_shared::service::FileService;
 use filegate_shared::upload::EVENT_FINALIZER;
 use serde::Deserialize;
 use serde_json::Value;
+use tracing::Instrument as _;
 
 /// The part of an S3 event notification finalize reads. (aws_lambda_events' `S3Event` also
 /// requires `eventTime`, `userIdentity` and `requestParameters`, which emulators leave out; a
@@ -54,7 +55,7 @@ pub struct RetryLater(usize);
 
 /// Entry point for the Lambda: an SQS batch or a direct S3 event.
 pub async fn handle(
-    state: &AppState,
+    files: &FileService,
     payload: Value,
     request_id: &str,
 ) -> Result<Value, lambda_runtime::Error> {
@@ -65,12 +66,12 @@ pub async fn handle(
     match source {
         "aws:sqs" => {
             let event: SqsEvent = serde_json::from_value(payload)?;
-            let response = handle_sqs(state, event).await;
+            let response = handle_sqs(files, event).await;
             Ok(serde_json::to_value(response)?)
         }
         "aws:s3" => {
             let event: S3Notification = serde_json::from_value(payload)?;
-            let failed = finalize_records(state, &event.records, request_id).await;
+            let failed = finalize_records(files, &event.records, request_id).await;
             if failed > 0 {
                 // Lambda retries asynchronous invocations that fail.
                 return Err(RetryLater(failed).into());
@@ -87,13 +88,17 @@ pub async fn handle(
 
 /// Processes an SQS batch; a message fails (and is retried, then dead-lettered) only when
 /// one of its records hit a transient error or its body is not an S3 notification.
-pub async fn handle_sqs(state: &AppState, event: SqsEvent) -> SqsBatchResponse {
+pub async fn handle_sqs(files: &FileService, event: SqsEvent) -> SqsBatchResponse {
     let mut failures = Vec::new();
     for message in event.records {
         let message_id = message.message_id.clone().unwrap_or_default();
+        let span = tracing::info_span!("sqs_message", message_id);
         let ok = match parse_notification(message.body.as_deref().unwrap_or_default()) {
             Notification::Records(records) => {
-                finalize_records(state, &records, &message_id).await == 0
+                finalize_records(files, &records, &message_id)
+                    .instrument(span)
+                    .await
+                    == 0
             }
             Notification::Test => true,
             Notification::Unreadable(reason) => {
@@ -134,11 +139,11 @@ fn parse_notification(body: &str) -> Notification {
 }
 
 /// Finalizes the files the records name; returns how many records should be retried.
-async fn finalize_records(state: &AppState, records: &[S3Record], request_id: &str) -> usize {
+async fn finalize_records(files: &FileService, records: &[S3Record], request_id: &str) -> usize {
     let mut retry = 0;
     for record in records {
-        if let Some(key) = owned_key(state, record)
-            && !finalize_key(state, &key, request_id).await
+        if let Some(key) = owned_key(files, record)
+            && !finalize_key(files, &key, request_id).await
         {
             retry += 1;
         }
@@ -147,12 +152,12 @@ async fn finalize_records(state: &AppState, records: &[S3Record], request_id: &s
 }
 
 /// The decoded key of an `ObjectCreated` record for this deployment's bucket, if it is one.
-fn owned_key(state: &AppState, record: &S3Record) -> Option<String> {
+fn owned_key(files: &FileService, record: &S3Record) -> Option<String> {
     let created = record
         .event_name
         .as_deref()
         .is_some_and(|name| name.starts_with("ObjectCreated:"));
-    if !created || record.s3.bucket.name != state.config.bucket {
+    if !created || record.s3.bucket.name != files.objects().bucket() {
         return None;
     }
     decode_event_key(&record.s3.object.key)
@@ -168,7 +173,7 @@ pub fn decode_event_key(raw: &str) -> Option<String> {
 }
 
 /// Returns false when the record should be retried.
-async fn finalize_key(state: &AppState, key: &str, request_id: &str) -> bool {
+async fn finalize_key(files: &FileService, key: &str, request_id: &str) -> bool {
     let Some((org, id)) = parse_object_key(key) else {
         tracing::debug!(key, "ignoring an object filegate does not own");
         return true;
@@ -180,7 +185,7 @@ async fn finalize_key(state: &AppState, key: &str, request_id: &str) -> bool {
     let actor = Actor::system(EVENT_FINALIZER);
     // Boxed: the SDK futures inside are large, and nesting them per record and per message
     // would make one enormous future type.
-    match Box::pin(state.files.finalize(&org, &id, &actor, &origin)).await {
+    match Box::pin(files.finalize(&org, &id, &actor, &origin)).await {
         Ok(file) => {
             tracing::info!(file = %file.id, status = %file.status, "finalized from S3 event");
             true
@@ -189,7 +194,7 @@ async fn finalize_key(state: &AppState, key: &str, request_id: &str) -> bool {
             // No row will ever point at this object (its file was deleted, or never
             // existed): remove it rather than leave an orphan.
             tracing::warn!(key, "deleting an object that has no file");
-            match state.files.objects().delete(key).await {
+            match files.objects().delete(key).await {
                 Ok(()) => true,
                 Err(e) => {
                     tracing::warn!(error = %filegate_shared::error::ErrorChain(&e), "orphan delete failed");

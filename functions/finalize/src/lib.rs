@@ -10,7 +10,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use filegate_shared::audit::RequestOrigin;
 use filegate_shared::auth::{Caller, Scope};
-use filegate_shared::error::{ApiError, ErrorBody};
+use filegate_shared::error::{ApiError, AuthErrors, ErrorBody};
 use filegate_shared::files::FileObject;
 use filegate_shared::http::{AppState, FileIdParam};
 use utoipa::OpenApi;
@@ -37,10 +37,9 @@ pub fn router(state: AppState) -> Router {
     responses(
         (status = 200, description = "The file, now `uploaded` (or unchanged when already past `pending`)", body = FileObject),
         (status = 400, description = "Malformed id (`invalid_id`)", body = ErrorBody),
-        (status = 401, description = "Missing, invalid or expired credentials", body = ErrorBody),
-        (status = 403, description = "Token lacks files:write", body = ErrorBody),
         (status = 404, description = "No such file in the caller's organisation", body = ErrorBody),
         (status = 409, description = "`upload_missing`: nothing uploaded yet (file stays `pending`); `upload_mismatch`: size, type or checksum differ (file now `failed`, object deleted); `file_failed`: the file had already failed", body = ErrorBody),
+        AuthErrors,
     ),
     security(("bearer" = []))
 )]

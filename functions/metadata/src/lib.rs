@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use filegate_shared::auth::{Caller, Scope};
-use filegate_shared::error::{ApiError, ErrorBody};
+use filegate_shared::error::{ApiError, AuthErrors, ErrorBody};
 use filegate_shared::files::FileObject;
 use filegate_shared::http::{AppState, FileIdParam};
 use utoipa::OpenApi;
@@ -28,9 +28,8 @@ pub fn router(state: AppState) -> Router {
     responses(
         (status = 200, description = "The file", body = FileObject),
         (status = 400, description = "Malformed id (`invalid_id`)", body = ErrorBody),
-        (status = 401, description = "Missing, invalid or expired credentials", body = ErrorBody),
-        (status = 403, description = "Token lacks files:read", body = ErrorBody),
         (status = 404, description = "No such file in the caller's organisation", body = ErrorBody),
+        AuthErrors,
     ),
     security(("bearer" = []))
 )]

@@ -8,7 +8,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use filegate_shared::audit::RequestOrigin;
 use filegate_shared::auth::{Caller, Scope};
-use filegate_shared::error::{ApiError, ErrorBody};
+use filegate_shared::error::{ApiError, AuthErrors, ErrorBody};
 use filegate_shared::http::{AppState, JsonBody};
 use filegate_shared::upload::{
     CreateFileRequest, CreateFilesRequest, FileDeclaration, FileUpload, FileUploadList,
@@ -36,11 +36,10 @@ pub fn router(state: AppState) -> Router {
     responses(
         (status = 201, description = "Pending file with its upload instructions", body = FileUpload),
         (status = 400, description = "Malformed JSON, unknown field, invalid value (`param` names it)", body = ErrorBody),
-        (status = 401, description = "Missing, invalid or expired credentials", body = ErrorBody),
-        (status = 403, description = "Token lacks files:write", body = ErrorBody),
         (status = 404, description = "`folder` does not exist in the organisation", body = ErrorBody),
         (status = 413, description = "`size_bytes` over the deployment's maximum (`file_too_large`)", body = ErrorBody),
         (status = 415, description = "Body not JSON, or content type not allowed (`unsupported_content_type`)", body = ErrorBody),
+        AuthErrors,
     ),
     security(("bearer" = []))
 )]
@@ -73,11 +72,10 @@ async fn create_file(
     responses(
         (status = 201, description = "Pending files with their upload instructions, in request order", body = FileUploadList),
         (status = 400, description = "Invalid batch or entry (`param` names it)", body = ErrorBody),
-        (status = 401, description = "Missing, invalid or expired credentials", body = ErrorBody),
-        (status = 403, description = "Token lacks files:write", body = ErrorBody),
         (status = 404, description = "A folder does not exist in the organisation", body = ErrorBody),
         (status = 413, description = "An entry's size is over the maximum", body = ErrorBody),
         (status = 415, description = "Body not JSON, or a content type not allowed", body = ErrorBody),
+        AuthErrors,
     ),
     security(("bearer" = []))
 )]

@@ -74,8 +74,8 @@ async fn manual_finalize_racing_duplicate_events_makes_one_transition() {
         let event = || sqs_batch(&[(format!("m-{round}"), s3_notification(&bucket(&app), &key))]);
         let (manual, first, second) = tokio::join!(
             app.finalize(&id),
-            handle_sqs(app.state(), event()),
-            handle_sqs(app.state(), event()),
+            handle_sqs(&app.state().files, event()),
+            handle_sqs(&app.state().files, event()),
         );
         assert_eq!(
             (manual.status, manual.body["status"].as_str()),
@@ -100,7 +100,7 @@ async fn direct_s3_events_and_encoded_keys_are_accepted() {
     // Some emulators encode the slash too.
     let key = format!("{}%2F{id}", app.org);
     let out = handle(
-        app.state(),
+        &app.state().files,
         s3_notification(&bucket(&app), &key),
         "lambda-req-1",
     )
@@ -134,7 +134,7 @@ async fn test_events_foreign_keys_and_other_buckets_are_ignored() {
         ),
         ("garbage".into(), json!("not a notification")),
     ]);
-    let response = handle_sqs(app.state(), batch).await;
+    let response = handle_sqs(&app.state().files, batch).await;
     let failed: Vec<&str> = response
         .batch_item_failures
         .iter()
@@ -164,7 +164,7 @@ async fn an_object_without_a_file_is_removed() {
         .await
         .unwrap();
     let response = handle_sqs(
-        app.state(),
+        &app.state().files,
         sqs_batch(&[("m".into(), s3_notification(&bucket(&app), &orphan))]),
     )
     .await;

@@ -41,6 +41,14 @@ async fn one_file_goes_from_declaration_to_uploaded() {
     assert_eq!(finalized.body["status"], "uploaded");
     assert!(finalized.body["uploaded_at"].is_string());
 
+    // The URL is write-once: verified bytes cannot be swapped while it is still valid.
+    let etag = head.e_tag.clone();
+    assert_eq!(
+        app.upload(&file, &bytes_of(1_228_800, 9)).await,
+        StatusCode::PRECONDITION_FAILED
+    );
+    assert_eq!(app.head_object(id).await.unwrap().e_tag, etag);
+
     let fetched = app.get(&format!("/v1/files/{id}")).await;
     assert_eq!(fetched.status, StatusCode::OK);
     assert_eq!(fetched.body, finalized.body);
@@ -127,8 +135,12 @@ async fn a_batch_with_one_bad_entry_writes_nothing() {
         )
         .await;
     assert_eq!(
-        (r.status, r.code()),
-        (StatusCode::NOT_FOUND, "folder_not_found")
+        (r.status, r.code(), r.param()),
+        (
+            StatusCode::NOT_FOUND,
+            "folder_not_found",
+            Some("files[0].folder")
+        )
     );
     assert_eq!(app.table_items().await, 0);
 }
@@ -176,4 +188,27 @@ async fn the_bucket_allows_browser_uploads_from_configured_origins() {
             .get("access-control-allow-origin")
             .is_none()
     );
+}
+
+#[tokio::test]
+async fn request_ids_are_the_servers_own() {
+    let app = spawn_app().await;
+    let response = app
+        .http
+        .get(format!(
+            "{}/v1/files/file_01JD3Q5Z8K2M4N6P8R0T2V4X6Z",
+            app.base
+        ))
+        .bearer_auth(app.token())
+        .header("x-request-id", "forged-id")
+        .send()
+        .await
+        .unwrap();
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(id.starts_with("req_") && id != "forged-id", "{id}");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["request_id"], id.as_str());
 }

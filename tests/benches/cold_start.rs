@@ -1,0 +1,117 @@
+//! Cold start: time from `exec` to the function's first `GET /runtime/invocation/next`, i.e.
+//! everything the function does before it can take a request (config, AWS clients, router).
+//! A fake Lambda Runtime API on 127.0.0.1 records that moment; nothing leaves the machine.
+//!
+//! `cargo bench -p filegate-tests --bench cold_start` builds the release binaries and prints a
+//! table; the budget is 1.5x the hello-world `lambda_http` binary's median.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 40;
+const BINARIES: &[&str] = &[
+    "hello_lambda",
+    "presign",
+    "finalize",
+    "auto-finalize",
+    "metadata",
+];
+
+fn main() {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(&workspace)
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "filegate-presign",
+            "-p",
+            "filegate-finalize",
+        ])
+        .args(["-p", "filegate-metadata", "-p", "filegate-tests", "--bins"])
+        .status()
+        .expect("cargo build");
+    assert!(status.success(), "release build failed");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace.join("target"))
+        .join("release");
+
+    println!("| binary | stripped size | init median | init p90 | vs hello-world |");
+    println!("|---|---:|---:|---:|---:|");
+    let mut baseline = None;
+    for name in BINARIES {
+        let path = target.join(name);
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        // One unmeasured run warms the page cache, as a container's first start would not be
+        // penalised by our disk either.
+        init_time(&path);
+        let mut samples: Vec<Duration> = (0..RUNS).map(|_| init_time(&path)).collect();
+        samples.sort();
+        let median = samples[RUNS / 2];
+        let p90 = samples[RUNS * 9 / 10];
+        let base = *baseline.get_or_insert(median);
+        println!(
+            "| {name} | {:.1} MiB | {:.2} ms | {:.2} ms | {:.2}x |",
+            size as f64 / (1024.0 * 1024.0),
+            ms(median),
+            ms(p90),
+            median.as_secs_f64() / base.as_secs_f64()
+        );
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Starts the binary against a fake Runtime API and returns the time to its first `/next`.
+fn init_time(binary: &Path) -> Duration {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let api = listener.local_addr().unwrap().to_string();
+    let started = Instant::now();
+    let mut child = Command::new(binary)
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", &api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "bench")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        )
+        .env("AWS_SESSION_TOKEN", "bench")
+        .env("FILEGATE_TABLE", "filegate")
+        .env("FILEGATE_BUCKET", "filegate-files")
+        .env(
+            "FILEGATE_JWT_SECRET",
+            "bench-secret-bench-secret-bench-secret",
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the function");
+    let (stream, _) = listener
+        .accept()
+        .expect("the function calls the Runtime API");
+    let mut line = String::new();
+    BufReader::new(&stream).read_line(&mut line).unwrap();
+    let elapsed = started.elapsed();
+    assert!(
+        line.starts_with("GET /2018-06-01/runtime/invocation/next"),
+        "{line}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    elapsed
+}
