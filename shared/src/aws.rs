@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
+use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig, timeout::TimeoutConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_async::time::SharedTimeSource;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
@@ -34,11 +37,21 @@ impl AwsClients {
     }
 }
 
-/// Shared SDK settings: explicit region (no profile lookup), one lean HTTPS client, bounded
-/// timeouts, and `AWS_ENDPOINT_URL` when an emulator is used. Credentials come from the
-/// default chain (in Lambda: the function role, through environment variables).
+/// Shared SDK settings: explicit region, one lean HTTPS client, bounded timeouts, and
+/// `AWS_ENDPOINT_URL` when an emulator is used.
+///
+/// In Lambda the function role's credentials are always in the environment, so the config is
+/// assembled directly around them: aws-config's provider chains (profile files, SSO, web
+/// identity, ECS, IMDS) cost most of a millisecond of cold start and would never be used.
+/// Anywhere else the default chain applies.
 pub async fn sdk_config(config: &Config) -> SdkConfig {
-    loader(config).load().await
+    let in_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
+    let env_credentials = std::env::var_os("AWS_ACCESS_KEY_ID").is_some();
+    if in_lambda && env_credentials {
+        lambda_sdk_config(config)
+    } else {
+        loader(config).load().await
+    }
 }
 
 /// The same settings with fixed dummy credentials, for a local emulator: nothing looks for
@@ -56,20 +69,42 @@ pub async fn emulator_sdk_config(config: &Config) -> SdkConfig {
         .await
 }
 
+fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(20))
+        .build()
+}
+
 fn loader(config: &Config) -> aws_config::ConfigLoader {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(config.region.clone()))
         .http_client(https_client(config.tls_native_roots))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(3))
-                .operation_attempt_timeout(Duration::from_secs(20))
-                .build(),
-        );
+        .timeout_config(timeouts());
     if let Some(endpoint) = &config.endpoint_url {
         loader = loader.endpoint_url(endpoint);
     }
     loader
+}
+
+fn lambda_sdk_config(config: &Config) -> SdkConfig {
+    let mut builder = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(config.region.clone()))
+        .credentials_provider(SharedCredentialsProvider::new(
+            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+        ))
+        .http_client(https_client(config.tls_native_roots))
+        .timeout_config(timeouts())
+        .retry_config(RetryConfig::standard())
+        .time_source(SharedTimeSource::default());
+    if let Some(sleep) = aws_smithy_async::rt::sleep::default_async_sleep() {
+        builder = builder.sleep_impl(sleep);
+    }
+    if let Some(endpoint) = &config.endpoint_url {
+        builder = builder.endpoint_url(endpoint);
+    }
+    builder.build()
 }
 
 /// S3 client: path-style against emulators (their hosts have no bucket sub-domains); checksums
