@@ -15,7 +15,7 @@ use filegate_shared::error::ErrorBody;
 use filegate_shared::http::AppState;
 use serde::Serialize;
 use utoipa::OpenApi;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 /// The JWT secret the local API uses when `FILEGATE_JWT_SECRET` is not set. Local only.
 pub const DEV_JWT_SECRET: &str = "filegate-local-development-secret-not-for-production";
@@ -51,7 +51,11 @@ pub fn app(state: AppState) -> Router {
     servers((url = "http://127.0.0.1:3000", description = "Local API (README)")),
     components(schemas(ErrorBody)),
     modifiers(&SecuritySchemes),
-    tags((name = "files", description = "Uploads and file metadata"))
+    tags(
+        (name = "files", description = "Uploads, downloads, file metadata and audit trail"),
+        (name = "folders", description = "Folders that files and other folders live in"),
+        (name = "api_keys", description = "Keys an organisation's servers send as X-API-Key (scope admin)"),
+    )
 )]
 struct BaseApi;
 
@@ -71,6 +75,13 @@ impl utoipa::Modify for SecuritySchemes {
                     ))
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-API-Key",
+                "A secret from POST /v1/api_keys; acts as its organisation with its scopes",
+            ))),
         );
     }
 }

@@ -1,5 +1,5 @@
-//! Who is calling: Bearer JWTs verified in the function, turned into a [`Caller`] scoped to one
-//! organisation.
+//! Who is calling: a Bearer JWT verified in the function, or an `X-API-Key`, turned into a
+//! [`Caller`] scoped to one organisation.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,6 +12,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::api_keys::ApiKeys;
 use crate::config::AuthConfig;
 use crate::error::ApiError;
 use crate::ids::{OrgId, UserId};
@@ -54,15 +55,27 @@ impl Actor {
 }
 
 /// What a caller may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Scope {
+    #[serde(rename = "files:read")]
     FilesRead,
+    #[serde(rename = "files:write")]
     FilesWrite,
+    #[serde(rename = "admin")]
     Admin,
 }
 
 impl Scope {
-    fn as_str(self) -> &'static str {
+    pub fn parse(word: &str) -> Option<Self> {
+        match word {
+            "files:read" => Some(Self::FilesRead),
+            "files:write" => Some(Self::FilesWrite),
+            "admin" => Some(Self::Admin),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::FilesRead => "files:read",
             Self::FilesWrite => "files:write",
@@ -90,11 +103,19 @@ impl Scopes {
                 admin: false,
             };
         };
-        let words: Vec<&str> = claim.split_ascii_whitespace().collect();
-        let admin = words.contains(&"admin");
+        let scopes: Vec<Scope> = claim
+            .split_ascii_whitespace()
+            .filter_map(Scope::parse)
+            .collect();
+        Self::from_list(&scopes)
+    }
+
+    /// Exactly these scopes (an API key's), with `admin` implying the others.
+    pub fn from_list(scopes: &[Scope]) -> Self {
+        let admin = scopes.contains(&Scope::Admin);
         Self {
-            read: admin || words.contains(&"files:read"),
-            write: admin || words.contains(&"files:write"),
+            read: admin || scopes.contains(&Scope::FilesRead),
+            write: admin || scopes.contains(&Scope::FilesWrite),
             admin,
         }
     }
@@ -223,14 +244,8 @@ impl TokenVerifier {
         })
     }
 
-    /// Reads the `Authorization` header.
-    pub fn authenticate(&self, parts: &Parts) -> Result<Caller, ApiError> {
-        let header = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
-            ApiError::unauthenticated(
-                "missing_credentials",
-                "send an Authorization: Bearer <token> header",
-            )
-        })?;
+    /// Verifies the value of an `Authorization` header.
+    pub fn authenticate(&self, header: &http::HeaderValue) -> Result<Caller, ApiError> {
         let token = header
             .to_str()
             .ok()
@@ -249,15 +264,56 @@ impl TokenVerifier {
     }
 }
 
+/// The header API keys are sent in.
+pub const API_KEY_HEADER: &str = "x-api-key";
+
+/// Turns a request's credentials into a [`Caller`]: `Authorization: Bearer <JWT>` or
+/// `X-API-Key: <secret>`, exactly one of them.
+#[derive(Debug)]
+pub struct Authenticator {
+    tokens: TokenVerifier,
+    keys: ApiKeys,
+}
+
+impl Authenticator {
+    pub fn new(tokens: TokenVerifier, keys: ApiKeys) -> Self {
+        Self { tokens, keys }
+    }
+
+    pub async fn authenticate(&self, parts: &Parts) -> Result<Caller, ApiError> {
+        let bearer = parts.headers.get(header::AUTHORIZATION);
+        let api_key = parts.headers.get(API_KEY_HEADER);
+        match (bearer, api_key) {
+            (Some(header), None) => self.tokens.authenticate(header),
+            (None, Some(key)) => {
+                let key = key.to_str().map_err(|_| {
+                    ApiError::unauthenticated("invalid_api_key", "the API key is not valid")
+                })?;
+                self.keys.authenticate(key.trim()).await
+            }
+            (Some(_), Some(_)) => Err(ApiError::unauthenticated(
+                "ambiguous_credentials",
+                "send either Authorization or X-API-Key, not both",
+            )),
+            (None, None) => Err(ApiError::unauthenticated(
+                "missing_credentials",
+                "send an Authorization: Bearer <token> or an X-API-Key header",
+            )),
+        }
+    }
+}
+
 impl<S> FromRequestParts<S> for Caller
 where
-    Arc<TokenVerifier>: FromRef<S>,
+    Arc<Authenticator>: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        Arc::<TokenVerifier>::from_ref(state).authenticate(parts)
+        Arc::<Authenticator>::from_ref(state)
+            .authenticate(parts)
+            .await
     }
 }
 

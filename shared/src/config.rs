@@ -100,6 +100,9 @@ pub struct Config {
     pub uploads: UploadPolicy,
     /// Origins allowed to call the API from a browser; empty disables CORS.
     pub cors_allowed_origins: Vec<String>,
+    /// Where public files are served from (a CDN in front of the bucket), without a trailing
+    /// slash: download URLs of `public` files are `<base>/<object key>`.
+    pub public_base_url: Option<String>,
 }
 
 impl Config {
@@ -173,6 +176,26 @@ impl Config {
             })
             .transpose()?
             .unwrap_or_default();
+        let public_base_url = get("FILEGATE_PUBLIC_BASE_URL")
+            .map(|raw| {
+                let base = raw.trim().trim_end_matches('/');
+                let ok = url::Url::parse(base).is_ok_and(|u| {
+                    matches!(u.scheme(), "https" | "http")
+                        && u.host().is_some()
+                        && u.query().is_none()
+                        && u.fragment().is_none()
+                        && u.username().is_empty()
+                });
+                if ok {
+                    Ok(base.to_owned())
+                } else {
+                    Err(invalid(
+                        "FILEGATE_PUBLIC_BASE_URL",
+                        "must be an http(s) URL like https://files.example.com, without query",
+                    ))
+                }
+            })
+            .transpose()?;
 
         Ok(Self {
             table: required("FILEGATE_TABLE")?,
@@ -194,6 +217,7 @@ impl Config {
                 encryption,
             },
             cors_allowed_origins,
+            public_base_url,
         })
     }
 }
@@ -237,6 +261,12 @@ mod tests {
         assert_eq!(c.uploads.encryption, Encryption::S3Managed);
         assert!(c.cors_allowed_origins.is_empty());
         assert!(!c.tls_native_roots);
+        assert_eq!(c.public_base_url, None);
+        let c = load(&[("FILEGATE_PUBLIC_BASE_URL", "https://cdn.example.com/files/")]).unwrap();
+        assert_eq!(
+            c.public_base_url.as_deref(),
+            Some("https://cdn.example.com/files")
+        );
     }
 
     #[test]
@@ -273,6 +303,8 @@ mod tests {
             ("FILEGATE_SSE", "none"),
             ("FILEGATE_CORS_ALLOWED_ORIGINS", "app.example.com"),
             ("FILEGATE_TLS_NATIVE_ROOTS", "yes"),
+            ("FILEGATE_PUBLIC_BASE_URL", "cdn.example.com"),
+            ("FILEGATE_PUBLIC_BASE_URL", "https://cdn.example.com/?x=1"),
         ] {
             match load(&[(name, value)]) {
                 Err(ConfigError::Invalid { name: got, .. }) => assert_eq!(got, name),

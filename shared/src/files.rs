@@ -369,6 +369,32 @@ impl FileStatus {
     pub fn is_downloadable(self) -> bool {
         matches!(self, Self::Uploaded | Self::Processing | Self::Ready)
     }
+
+    /// The transitions of API.md: `uploaded→processing`, `uploaded→ready`,
+    /// `processing→ready`, `processing→failed`, `pending→failed`. (`pending→uploaded` is
+    /// finalize's alone: only it has checked the bytes.)
+    pub fn can_become(self, to: Self) -> bool {
+        matches!(
+            (self, to),
+            (Self::Uploaded, Self::Processing)
+                | (Self::Uploaded, Self::Ready)
+                | (Self::Processing, Self::Ready)
+                | (Self::Processing, Self::Failed)
+                | (Self::Pending, Self::Failed)
+        )
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::Uploaded,
+            Self::Processing,
+            Self::Ready,
+            Self::Failed,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == raw)
+    }
 }
 
 impl fmt::Display for FileStatus {
@@ -395,6 +421,10 @@ pub struct FileRecord {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub uploaded_at: Option<Timestamp>,
+    /// Set when a delete has started: the row is then invisible to every read but the delete
+    /// that finishes it (see [`crate::lifecycle`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleting_at: Option<Timestamp>,
 }
 
 impl FileRecord {
@@ -605,6 +635,29 @@ mod tests {
             code(Parent::parse("org", "")),
             ("invalid_parent", Some("parent.id".into()))
         );
+    }
+
+    #[test]
+    fn only_the_documented_transitions_are_allowed() {
+        use FileStatus::*;
+        let all = [Pending, Uploaded, Processing, Ready, Failed];
+        let allowed: Vec<_> = all
+            .iter()
+            .flat_map(|&from| all.iter().map(move |&to| (from, to)))
+            .filter(|(from, to)| from.can_become(*to))
+            .collect();
+        assert_eq!(
+            allowed,
+            vec![
+                (Pending, Failed),
+                (Uploaded, Processing),
+                (Uploaded, Ready),
+                (Processing, Ready),
+                (Processing, Failed),
+            ]
+        );
+        assert_eq!(FileStatus::parse("ready"), Some(Ready));
+        assert_eq!(FileStatus::parse("READY"), None);
     }
 
     #[test]

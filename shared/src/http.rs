@@ -19,12 +19,13 @@ use tower_http::request_id::{
 };
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
+use crate::api_keys::ApiKeys;
 use crate::audit::RequestOrigin;
-use crate::auth::TokenVerifier;
+use crate::auth::{Authenticator, TokenVerifier};
 use crate::aws::AwsClients;
 use crate::config::{AuthConfig, Config};
 use crate::error::ApiError;
-use crate::ids::FileId;
+use crate::listing::Cursors;
 use crate::service::FileService;
 
 /// Largest JSON body accepted: a full batch of ten files with long names fits many times over.
@@ -37,15 +38,24 @@ pub struct AppState(Arc<Services>);
 #[derive(Debug)]
 pub struct Services {
     pub files: FileService,
-    pub verifier: Arc<TokenVerifier>,
+    pub api_keys: ApiKeys,
+    pub authenticator: Arc<Authenticator>,
+    pub cursors: Cursors,
     pub config: Config,
 }
 
 impl AppState {
     pub fn new(config: Config, auth: &AuthConfig, clients: &AwsClients) -> Self {
+        let files = FileService::from_config(&config, clients);
+        let api_keys = ApiKeys::new(files.store().clone());
         Self(Arc::new(Services {
-            files: FileService::from_config(&config, clients),
-            verifier: Arc::new(TokenVerifier::new(auth)),
+            authenticator: Arc::new(Authenticator::new(
+                TokenVerifier::new(auth),
+                api_keys.clone(),
+            )),
+            api_keys,
+            cursors: Cursors::derive(&auth.jwt_secret),
+            files,
             config,
         }))
     }
@@ -73,9 +83,9 @@ impl Deref for AppState {
     }
 }
 
-impl FromRef<AppState> for Arc<TokenVerifier> {
+impl FromRef<AppState> for Arc<Authenticator> {
     fn from_ref(state: &AppState) -> Self {
-        state.verifier.clone()
+        state.authenticator.clone()
     }
 }
 
@@ -92,30 +102,63 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<mime::Mime>().ok())
-            .is_some_and(|m| m.essence_str() == "application/json");
+        let is_json = is_json(&req);
+        let bytes = read_body(req, state).await?;
         if !is_json {
-            return Err(ApiError::unsupported_media_type(
-                "unsupported_media_type",
-                "send the body as Content-Type: application/json",
-            ));
+            return Err(not_json());
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::too_large(
-                    "request_too_large",
-                    format!("the request body must be at most {MAX_JSON_BODY} bytes"),
-                )
-            } else {
-                ApiError::invalid("invalid_body", "the request body could not be read")
-            }
-        })?;
         parse_json(&bytes).map(JsonBody)
     }
+}
+
+/// Like [`JsonBody`] for bodies that are optional as a whole: no body at all is `T::default()`.
+#[derive(Debug)]
+pub struct OptionalJsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for OptionalJsonBody<T>
+where
+    T: DeserializeOwned + Default,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = is_json(&req);
+        let bytes = read_body(req, state).await?;
+        match (bytes.is_empty(), is_json) {
+            (true, _) => Ok(Self(T::default())),
+            (false, true) => parse_json(&bytes).map(OptionalJsonBody),
+            (false, false) => Err(not_json()),
+        }
+    }
+}
+
+fn is_json(req: &Request) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime::Mime>().ok())
+        .is_some_and(|m| m.essence_str() == "application/json")
+}
+
+fn not_json() -> ApiError {
+    ApiError::unsupported_media_type(
+        "unsupported_media_type",
+        "send the body as Content-Type: application/json",
+    )
+}
+
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large(
+                "request_too_large",
+                format!("the request body must be at most {MAX_JSON_BODY} bytes"),
+            )
+        } else {
+            ApiError::invalid("invalid_body", "the request body could not be read")
+        }
+    })
 }
 
 /// Deserializes JSON, turning serde's error into an [`ApiError`] whose `param` is the path of
@@ -172,11 +215,16 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
-/// A `file_…` id from the path; anything else is `400 invalid_id`.
+/// A typed id (`file_…`, `fldr_…`, `key_…`) from the path; anything else is
+/// `400 invalid_id` on `id`.
 #[derive(Debug, Clone, Copy)]
-pub struct FileIdParam(pub FileId);
+pub struct PathId<T>(pub T);
 
-impl<S: Send + Sync> FromRequestParts<S> for FileIdParam {
+impl<S, T> FromRequestParts<S> for PathId<T>
+where
+    S: Send + Sync,
+    T: std::str::FromStr<Err = ApiError>,
+{
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
@@ -186,10 +234,58 @@ impl<S: Send + Sync> FromRequestParts<S> for FileIdParam {
                 .map_err(|_| {
                     ApiError::invalid("invalid_id", "the path has no valid id").with_param("id")
                 })?;
-        FileId::parse(&raw)
-            .map(FileIdParam)
-            .map_err(|e| e.with_param("id"))
+        raw.parse()
+            .map(PathId)
+            .map_err(|e: ApiError| e.with_param("id"))
     }
+}
+
+/// Query parameters: unknown and repeated parameters are `400` naming the parameter, like
+/// unknown fields in a body.
+#[derive(Debug)]
+pub struct QueryParams<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for QueryParams<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parse_query(parts.uri.query().unwrap_or_default()).map(QueryParams)
+    }
+}
+
+/// Deserializes a query string, with the error codes of [`parse_json`].
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    serde_urlencoded::from_str(query).map_err(|e| {
+        let message = e.to_string();
+        let named = |prefix: &str| {
+            message
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.split('`').next())
+                .map(str::to_owned)
+        };
+        if let Some(param) = named("unknown field `") {
+            ApiError::invalid(
+                "unknown_parameter",
+                format!("unknown query parameter {param}"),
+            )
+            .with_param(param)
+        } else if let Some(param) = named("duplicate field `") {
+            ApiError::invalid(
+                "duplicate_parameter",
+                format!("query parameter {param} is given more than once"),
+            )
+            .with_param(param)
+        } else {
+            ApiError::invalid(
+                "invalid_query",
+                format!("the query string is not valid: {message}"),
+            )
+        }
+    })
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for RequestOrigin {
@@ -330,6 +426,15 @@ pub fn with_common_layers(router: Router<()>, config: &Config) -> Router<()> {
         .layer(tower::util::option_layer(cors))
 }
 
+/// `201 Created` with a JSON body.
+pub struct Created<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for Created<T> {
+    fn into_response(self) -> Response {
+        (StatusCode::CREATED, axum::Json(self.0)).into_response()
+    }
+}
+
 impl IntoResponse for crate::upload::FileUploadList {
     fn into_response(self) -> Response {
         (StatusCode::CREATED, axum::Json(self)).into_response()
@@ -340,6 +445,20 @@ impl IntoResponse for crate::upload::FileUploadList {
 mod tests {
     use super::*;
     use crate::upload::CreateFilesRequest;
+
+    #[test]
+    fn query_errors_name_the_parameter() {
+        use crate::organize::ListFilesQuery;
+        let e = parse_query::<ListFilesQuery>("folder=root&colour=red").unwrap_err();
+        assert_eq!((e.code(), e.param()), ("unknown_parameter", Some("colour")));
+        let e = parse_query::<ListFilesQuery>("limit=1&limit=2").unwrap_err();
+        assert_eq!(
+            (e.code(), e.param()),
+            ("duplicate_parameter", Some("limit"))
+        );
+        let q = parse_query::<ListFilesQuery>("folder=root&parent_id=a%20b").unwrap();
+        assert_eq!(q.parent_id.as_deref(), Some("a b"));
+    }
 
     fn err(json: &str) -> (&'static str, Option<String>) {
         let e = parse_json::<CreateFilesRequest>(json.as_bytes()).unwrap_err();
@@ -383,6 +502,8 @@ mod tests {
             err(r#"{"files": [{"name":"a","content_type":"a/b","size_bytes":1,"public":"yes"}]}"#),
             ("invalid_type", Some("files[0].public".into()))
         );
+        let e = parse_json::<crate::organize::UpdateFileRequest>(br#"{"folder": 5}"#).unwrap_err();
+        assert_eq!((e.code(), e.param()), ("invalid_type", Some("folder")));
         let e = parse_json::<crate::upload::CreateFileRequest>(
             br#"{"name":"a","name":"b","content_type":"a/b","size_bytes":1}"#,
         )

@@ -104,6 +104,11 @@ prefixed_id!(
     EventId,
     "evt_"
 );
+prefixed_id!(
+    /// An API key: `key_` + ULID. The id is public; the secret is shown once.
+    ApiKeyId,
+    "key_"
+);
 
 /// Characters allowed in ids we take from tokens: they end up inside DynamoDB keys (where `#`
 /// separates parts) and S3 keys (where `/` separates parts), so neither may appear.

@@ -120,6 +120,35 @@ impl ObjectStore {
         })
     }
 
+    /// A presigned GET whose response carries `content_type` and `content_disposition`
+    /// instead of what the object was stored with (both are part of the signature).
+    pub async fn presign_download(
+        &self,
+        key: &str,
+        content_type: &ContentType,
+        content_disposition: &str,
+        expires_in: u64,
+        now: Timestamp,
+    ) -> Result<String, StorageError> {
+        let op = StorageOperation::PresignDownload;
+        let config = PresigningConfig::builder()
+            .start_time(now.into())
+            .expires_in(Duration::from_secs(expires_in))
+            .build()
+            .map_err(|e| StorageError::other(op, e))?;
+        let presigned = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .response_content_type(content_type.as_str())
+            .response_content_disposition(content_disposition)
+            .presigned(config)
+            .await
+            .map_err(|e| StorageError::new(op, e))?;
+        Ok(presigned.uri().to_owned())
+    }
+
     /// HeadObject with checksum mode on; `None` when there is no such object.
     pub async fn head(&self, key: &str) -> Result<Option<ObjectHead>, StorageError> {
         let result = self

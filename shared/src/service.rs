@@ -13,6 +13,7 @@ pub struct FileService {
     store: MetadataStore,
     objects: ObjectStore,
     policy: UploadPolicy,
+    public_base_url: Option<String>,
 }
 
 impl FileService {
@@ -26,15 +27,26 @@ impl FileService {
                 config.uploads.encryption.clone(),
             ),
             config.uploads.clone(),
+            config.public_base_url.clone(),
         )
     }
 
-    pub fn new(store: MetadataStore, objects: ObjectStore, policy: UploadPolicy) -> Self {
+    pub fn new(
+        store: MetadataStore,
+        objects: ObjectStore,
+        policy: UploadPolicy,
+        public_base_url: Option<String>,
+    ) -> Self {
         Self {
             store,
             objects,
             policy,
+            public_base_url,
         }
+    }
+
+    pub fn public_base_url(&self) -> Option<&str> {
+        self.public_base_url.as_deref()
     }
 
     pub fn policy(&self) -> &UploadPolicy {
@@ -49,11 +61,13 @@ impl FileService {
         &self.objects
     }
 
-    /// The file as stored in `org`, or 404: another organisation's file is not found either.
+    /// The file as stored in `org`, or 404: another organisation's file is not found either,
+    /// and neither is one whose delete has started.
     pub async fn get(&self, org: &OrgId, id: &FileId) -> Result<FileRecord, ApiError> {
         self.store
             .get_file(org, id)
             .await?
+            .filter(|file| file.deleting_at.is_none())
             .ok_or_else(|| file_not_found(id))
     }
 }

@@ -161,8 +161,7 @@ impl FileDeclaration {
 }
 
 fn parse_folder(raw: Option<&str>) -> Result<Option<FolderId>, ApiError> {
-    raw.map(|f| FolderId::parse(f).map_err(|e| e.with_param("folder")))
-        .transpose()
+    crate::folders::parse_folder_ref(raw, "folder")
 }
 
 /// The component name finalize records when S3 events drive it.
@@ -199,6 +198,7 @@ impl FileService {
                 created_at: now,
                 updated_at: now,
                 uploaded_at: None,
+                deleting_at: None,
             };
             let ticket = self
                 .objects()

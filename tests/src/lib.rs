@@ -256,9 +256,10 @@ impl TestApp {
         self.state()
             .files
             .store()
-            .audit_events(&org, &id)
+            .audit_events(&org, &id, None, 100)
             .await
             .unwrap()
+            .items
             .iter()
             .map(|e| {
                 serde_json::to_value(e.action)

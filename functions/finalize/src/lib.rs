@@ -12,7 +12,8 @@ use filegate_shared::audit::RequestOrigin;
 use filegate_shared::auth::{Caller, Scope};
 use filegate_shared::error::{ApiError, AuthErrors, ErrorBody};
 use filegate_shared::files::FileObject;
-use filegate_shared::http::{AppState, FileIdParam};
+use filegate_shared::http::{AppState, PathId};
+use filegate_shared::ids::FileId;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -41,13 +42,13 @@ pub fn router(state: AppState) -> Router {
         (status = 409, description = "`upload_missing`: nothing uploaded yet (file stays `pending`); `upload_mismatch`: size, type or checksum differ (file now `failed`, object deleted); `file_failed`: the file had already failed", body = ErrorBody),
         AuthErrors,
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("api_key" = []))
 )]
 async fn finalize_file(
     State(state): State<AppState>,
     caller: Caller,
     origin: RequestOrigin,
-    FileIdParam(id): FileIdParam,
+    PathId(id): PathId<FileId>,
 ) -> Result<Json<FileObject>, ApiError> {
     caller.require(Scope::FilesWrite)?;
     let file = state

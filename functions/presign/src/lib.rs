@@ -1,6 +1,7 @@
 //! The `presign` function: declares uploads and hands out presigned PUTs.
 //!
-//! `POST /v1/files` and `POST /v1/files/batch`.
+//! `POST /v1/files`, `POST /v1/files/batch`, and `POST /v1/files/{id}/download_url` (the other
+//! direction: a presigned GET).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -8,21 +9,24 @@ use axum::routing::post;
 use axum::{Json, Router};
 use filegate_shared::audit::RequestOrigin;
 use filegate_shared::auth::{Caller, Scope};
+use filegate_shared::download::{DownloadRequest, DownloadUrlRequest, FileDownload};
 use filegate_shared::error::{ApiError, AuthErrors, ErrorBody};
-use filegate_shared::http::{AppState, JsonBody};
+use filegate_shared::http::{AppState, JsonBody, OptionalJsonBody, PathId};
+use filegate_shared::ids::FileId;
 use filegate_shared::upload::{
     CreateFileRequest, CreateFilesRequest, FileDeclaration, FileUpload, FileUploadList,
 };
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
-#[openapi(paths(create_file, create_files))]
+#[openapi(paths(create_file, create_files, download_url))]
 pub struct PresignApi;
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/files", post(create_file))
         .route("/v1/files/batch", post(create_files))
+        .route("/v1/files/{id}/download_url", post(download_url))
         .with_state(state)
 }
 
@@ -41,7 +45,7 @@ pub fn router(state: AppState) -> Router {
         (status = 415, description = "Body not JSON, or content type not allowed (`unsupported_content_type`)", body = ErrorBody),
         AuthErrors,
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("api_key" = []))
 )]
 async fn create_file(
     State(state): State<AppState>,
@@ -77,7 +81,7 @@ async fn create_file(
         (status = 415, description = "Body not JSON, or a content type not allowed", body = ErrorBody),
         AuthErrors,
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("api_key" = []))
 )]
 async fn create_files(
     State(state): State<AppState>,
@@ -89,4 +93,43 @@ async fn create_files(
     let declarations = FileDeclaration::parse_batch(&request, state.files.policy())?;
     let created = state.files.initiate(&caller, &origin, declarations).await?;
     Ok(FileUploadList::new(created))
+}
+
+/// Get a fresh download URL for a file.
+///
+/// A presigned GET, valid `expires_in` seconds (60–3600, default 300), whose response has the
+/// file's `Content-Type` and a `Content-Disposition` of `inline` (default) or `attachment`
+/// (`attachment: true`) with the file's name (RFC 6266: an ASCII `filename` and a UTF-8
+/// `filename*`). HTML, SVG, XML and script types are always `attachment`. Public files get
+/// their public URL instead (`expires_in` null) when the deployment has a public base URL.
+/// Only `uploaded`, `processing` and `ready` files; writes a `file.download_url_issued`
+/// audit event. Request a new URL each time: never cache one.
+#[utoipa::path(
+    post, path = "/v1/files/{id}/download_url", tag = "files",
+    params(("id" = String, Path, description = "File id (`file_…`)")),
+    request_body(content = DownloadUrlRequest, description = "Optional: an empty body or `{}` takes the defaults"),
+    responses(
+        (status = 200, description = "The URL", body = FileDownload),
+        (status = 400, description = "`expires_in` outside 60–3600 (`invalid_expires_in`), malformed id or body", body = ErrorBody),
+        (status = 404, description = "No such file in the caller's organisation", body = ErrorBody),
+        (status = 409, description = "The file is `pending` or `failed` (`file_not_ready`)", body = ErrorBody),
+        (status = 415, description = "A body that is not JSON", body = ErrorBody),
+        AuthErrors,
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+async fn download_url(
+    State(state): State<AppState>,
+    caller: Caller,
+    origin: RequestOrigin,
+    PathId(id): PathId<FileId>,
+    OptionalJsonBody(request): OptionalJsonBody<DownloadUrlRequest>,
+) -> Result<Json<FileDownload>, ApiError> {
+    caller.require(Scope::FilesRead)?;
+    let request = DownloadRequest::parse(&request)?;
+    let download = state
+        .files
+        .download_url(&caller, &origin, &id, request)
+        .await?;
+    Ok(Json(download))
 }

@@ -54,9 +54,15 @@ async fn an_upload_is_finalized_by_its_s3_event_without_a_call() {
         .state()
         .files
         .store()
-        .audit_events(&org, &filegate_shared::ids::FileId::parse(id).unwrap())
+        .audit_events(
+            &org,
+            &filegate_shared::ids::FileId::parse(id).unwrap(),
+            None,
+            10,
+        )
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(
         events[1].actor.kind,
         filegate_shared::auth::ActorKind::System

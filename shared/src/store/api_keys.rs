@@ -1,0 +1,150 @@
+//! API keys: one row per key for listing, and one lookup row keyed by the secret's hash for
+//! authentication. Neither holds the secret.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
+
+use super::{Cancelled, IndexQuery, Item, MetadataStore, Page, cancellation, failed, org_pk, s};
+use crate::api_keys::{ApiKeyRecord, SecretHash};
+use crate::aws::{StorageError, StorageOperation};
+use crate::ids::{ApiKeyId, OrgId};
+
+const KEY_SK: &str = "KEY";
+const LOOKUP_SK: &str = "APIKEY";
+
+fn key_pk(org: &OrgId, id: &ApiKeyId) -> String {
+    format!("ORG#{org}#KEY#{id}")
+}
+
+fn lookup_pk(hash: &SecretHash) -> String {
+    format!("APIKEY#{}", hash.as_hex())
+}
+
+/// Why a key was not revoked.
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteApiKeyError {
+    #[error("no such API key")]
+    NotFound,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl MetadataStore {
+    /// Writes the key's row and its lookup row together.
+    pub async fn create_api_key(&self, key: &ApiKeyRecord) -> Result<(), StorageError> {
+        let op = StorageOperation::CreateApiKey;
+        let mut row: Item = serde_dynamo::to_item(key).map_err(failed(op))?;
+        let mut lookup = row.clone();
+        row.insert("pk".into(), s(key_pk(&key.org, &key.id)));
+        row.insert("sk".into(), s(KEY_SK));
+        row.insert("org_pk".into(), s(org_pk(&key.org)));
+        lookup.insert("pk".into(), s(lookup_pk(&key.secret_sha256)));
+        lookup.insert("sk".into(), s(LOOKUP_SK));
+        let writes = vec![
+            self.put_new(row).map_err(failed(op))?,
+            self.put_new(lookup).map_err(failed(op))?,
+        ];
+        self.transact(writes)
+            .await
+            .map_err(|e| StorageError::new(op, *e))
+    }
+
+    /// The live key whose secret hashes to `hash`. A strongly consistent read, so a revoked
+    /// key stops working at once.
+    pub async fn api_key_by_secret(
+        &self,
+        hash: &SecretHash,
+    ) -> Result<Option<ApiKeyRecord>, StorageError> {
+        let op = StorageOperation::ReadApiKey;
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(lookup_pk(hash)))
+            .key("sk", s(LOOKUP_SK))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StorageError::new(op, e))?;
+        out.item
+            .map(|item| serde_dynamo::from_item(item).map_err(|e| StorageError::other(op, e)))
+            .transpose()
+    }
+
+    /// A page of the org's keys, newest first.
+    pub async fn list_api_keys(
+        &self,
+        org: &OrgId,
+        after: Option<ApiKeyId>,
+        limit: usize,
+    ) -> Result<Page<ApiKeyRecord>, StorageError> {
+        let pk = org_pk(org);
+        let query = IndexQuery {
+            index: Some("by_org"),
+            key_condition: "org_pk = :pk AND begins_with(id, :prefix)",
+            filter: None,
+            names: HashMap::new(),
+            values: HashMap::from([
+                (":pk".to_owned(), s(pk.clone())),
+                (":prefix".to_owned(), s(ApiKeyId::PREFIX)),
+            ]),
+            forward: false,
+        };
+        let start = after.map(|id| {
+            HashMap::from([
+                ("pk".to_owned(), s(key_pk(org, &id))),
+                ("sk".to_owned(), s(KEY_SK)),
+                ("org_pk".to_owned(), s(pk.clone())),
+                ("id".to_owned(), s(id.to_string())),
+            ])
+        });
+        self.page(StorageOperation::ListApiKeys, query, start, limit)
+            .await
+    }
+
+    /// Deletes the key's row and its lookup row: from then on the secret authenticates nothing.
+    pub async fn delete_api_key(
+        &self,
+        org: &OrgId,
+        id: &ApiKeyId,
+    ) -> Result<ApiKeyRecord, DeleteApiKeyError> {
+        let op = StorageOperation::DeleteApiKey;
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(key_pk(org, id)))
+            .key("sk", s(KEY_SK))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StorageError::new(op, e))?;
+        let Some(item) = out.item else {
+            return Err(DeleteApiKeyError::NotFound);
+        };
+        let key: ApiKeyRecord = serde_dynamo::from_item(item).map_err(failed(op))?;
+        let delete = |pk: String, sk: &str| {
+            Delete::builder()
+                .table_name(&self.table)
+                .key("pk", s(pk))
+                .key("sk", s(sk))
+                .condition_expression("attribute_exists(pk)")
+                .build()
+                .map(|d| TransactWriteItem::builder().delete(d).build())
+        };
+        let writes = vec![
+            delete(key_pk(org, id), KEY_SK).map_err(failed(op))?,
+            delete(lookup_pk(&key.secret_sha256), LOOKUP_SK).map_err(failed(op))?,
+        ];
+        match self.transact(writes).await {
+            Ok(()) => Ok(key),
+            Err(e) => match cancellation(&e) {
+                // Revoked concurrently: it is gone either way.
+                Some(Cancelled::Condition(_)) => Err(DeleteApiKeyError::NotFound),
+                Some(Cancelled::Conflict) => Err(StorageError::new(op, *e).retryable().into()),
+                None => Err(StorageError::new(op, *e).into()),
+            },
+        }
+    }
+}
