@@ -280,8 +280,14 @@ mod tests {
     #[test]
     fn quotes_and_backslashes_are_escaped_in_the_fallback() {
         assert_eq!(
-            header(Disposition::Attachment, "a\"b\\c.pdf"),
-            "attachment; filename=\"a\\\"b\\\\c.pdf\"; filename*=UTF-8''a%22b%5Cc.pdf"
+            header(Disposition::Attachment, "a\"b.pdf"),
+            "attachment; filename=\"a\\\"b.pdf\"; filename*=UTF-8''a%22b.pdf"
+        );
+        // File names cannot hold a backslash; the fallback escapes one all the same.
+        assert_eq!(ascii_fallback("a\"b\\c.pdf"), "a\\\"b\\\\c.pdf");
+        assert_eq!(
+            utf8_percent_encode("a\"b\\c.pdf", ATTR_CHAR_ESCAPES).to_string(),
+            "a%22b%5Cc.pdf"
         );
     }
 

@@ -171,6 +171,34 @@ impl TestApp {
         TestResponse::read(request.send().await.unwrap()).await
     }
 
+    /// A request authenticated with `X-API-Key` instead of a bearer token.
+    pub async fn send_with_api_key(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        api_key: &str,
+        body: Option<&Value>,
+    ) -> TestResponse {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("x-api-key", api_key);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        TestResponse::read(request.send().await.unwrap()).await
+    }
+
+    pub async fn delete(&self, path: &str) -> TestResponse {
+        self.send(reqwest::Method::DELETE, path, Some(&self.token()), None)
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> TestResponse {
+        self.send(reqwest::Method::PATCH, path, Some(&self.token()), Some(body))
+            .await
+    }
+
     pub async fn post(&self, path: &str, body: &Value) -> TestResponse {
         self.send(reqwest::Method::POST, path, Some(&self.token()), Some(body))
             .await
@@ -184,6 +212,26 @@ impl TestApp {
     /// `POST /v1/files`, expecting 201.
     pub async fn create_file(&self, body: Value) -> Value {
         let r = self.post("/v1/files", &body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body
+    }
+
+    /// Declares, uploads and finalizes a file; returns the `uploaded` file.
+    pub async fn uploaded_file(&self, declaration: Value, bytes: &[u8]) -> Value {
+        let created = self.create_file(declaration).await;
+        assert_eq!(self.upload(&created, bytes).await, StatusCode::OK);
+        let id = created["id"].as_str().unwrap();
+        let r = self.finalize(id).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["status"], "uploaded");
+        r.body
+    }
+
+    /// `POST /v1/folders`, expecting 201.
+    pub async fn create_folder(&self, name: &str, parent: Option<&str>) -> Value {
+        let r = self
+            .post("/v1/folders", &json!({"name": name, "parent": parent}))
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         r.body
     }
