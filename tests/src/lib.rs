@@ -195,8 +195,13 @@ impl TestApp {
     }
 
     pub async fn patch(&self, path: &str, body: &Value) -> TestResponse {
-        self.send(reqwest::Method::PATCH, path, Some(&self.token()), Some(body))
-            .await
+        self.send(
+            reqwest::Method::PATCH,
+            path,
+            Some(&self.token()),
+            Some(body),
+        )
+        .await
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> TestResponse {

@@ -1,9 +1,14 @@
 //! End-to-end tests: the real routers over HTTP against the emulator, with real PUTs of bytes
 //! to presigned URLs. One binary, so the emulator starts once per run.
 
+mod api_keys;
 mod auth;
+mod downloads;
 mod events;
 mod finalize;
+mod isolation;
+mod listing;
 mod openapi;
+mod organize;
 mod upload;
 mod validation;

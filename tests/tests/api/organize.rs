@@ -1,0 +1,479 @@
+use filegate_tests::{bytes_of, pdf, spawn_app};
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn rename_move_to_a_folder_and_back_to_the_root() {
+    let app = spawn_app().await;
+    let file = app
+        .uploaded_file(pdf("draft.pdf", 10), &bytes_of(10, 1))
+        .await;
+    let id = file["id"].as_str().unwrap();
+    let path = format!("/v1/files/{id}");
+    let folder = app.create_folder("Signed", None).await;
+    let folder_id = folder["id"].as_str().unwrap();
+
+    let renamed = app.post(&path, &json!({"name": "Acme Co MSA.pdf"})).await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
+    assert_eq!(renamed.body["name"], "Acme Co MSA.pdf");
+    assert_eq!(renamed.body["folder"], json!(null));
+
+    let moved = app.patch(&path, &json!({"folder": folder_id})).await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    assert_eq!(moved.body["folder"], folder_id);
+    assert_eq!(
+        moved.body["name"], "Acme Co MSA.pdf",
+        "a move keeps the name"
+    );
+    let in_folder = app.get(&format!("/v1/files?folder={folder_id}")).await;
+    assert_eq!(in_folder.body["data"][0]["id"], id);
+    assert_eq!(app.get(&path).await.body["folder"], folder_id);
+
+    let unchanged = app.post(&path, &json!({"folder": folder_id})).await;
+    assert_eq!(unchanged.status, StatusCode::OK);
+
+    let to_root = app.post(&path, &json!({"folder": null})).await;
+    assert_eq!(to_root.status, StatusCode::OK, "{}", to_root.body);
+    assert_eq!(to_root.body["folder"], json!(null));
+    let in_folder = app.get(&format!("/v1/files?folder={folder_id}")).await;
+    assert_eq!(in_folder.body["data"], json!([]));
+
+    assert_eq!(
+        app.audit_actions(id).await,
+        [
+            "file.created",
+            "file.uploaded",
+            "file.renamed",
+            "file.moved",
+            "file.moved"
+        ],
+        "a no-op writes nothing"
+    );
+    // The folder is empty again, so it can go: the move gave its count back.
+    let deleted = app.delete(&format!("/v1/folders/{folder_id}")).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+}
+
+#[tokio::test]
+async fn moves_need_a_folder_of_the_callers_org_and_valid_input() {
+    let app = spawn_app().await;
+    let file = app.create_file(pdf("a.pdf", 10)).await;
+    let path = format!("/v1/files/{}", file["id"].as_str().unwrap());
+    let other_org = app.token_for("org-other", None);
+    let foreign = app
+        .send(
+            reqwest::Method::POST,
+            "/v1/folders",
+            Some(&other_org),
+            Some(&json!({"name": "Theirs"})),
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::CREATED);
+    let foreign_id = foreign.body["id"].as_str().unwrap();
+
+    for (body, status, code, param) in [
+        (
+            json!({"folder": foreign_id}),
+            404,
+            "folder_not_found",
+            "folder",
+        ),
+        (
+            json!({"folder": "fldr_01JD3Q5Z8K2M4N6P8R0T2V4X6Z"}),
+            404,
+            "folder_not_found",
+            "folder",
+        ),
+        (json!({"folder": "docs"}), 400, "invalid_id", "folder"),
+        (json!({"name": ""}), 400, "name_empty", "name"),
+        (
+            json!({"name": "a/b"}),
+            400,
+            "name_invalid_character",
+            "name",
+        ),
+        (
+            json!({"name": "x", "colour": "red"}),
+            400,
+            "unknown_field",
+            "colour",
+        ),
+        (json!({"name": 5}), 400, "invalid_type", "name"),
+    ] {
+        let r = app.post(&path, &body).await;
+        assert_eq!(
+            (r.status.as_u16(), r.code(), r.param()),
+            (status, code, Some(param)),
+            "{body}"
+        );
+    }
+    let after = app.get(&path).await.body;
+    assert_eq!(
+        (after["name"].clone(), after["folder"].clone()),
+        (json!("a.pdf"), json!(null))
+    );
+}
+
+#[tokio::test]
+async fn status_transitions_follow_the_lifecycle() {
+    let app = spawn_app().await;
+    let file = app
+        .uploaded_file(pdf("scan.pdf", 10), &bytes_of(10, 2))
+        .await;
+    let id = file["id"].as_str().unwrap();
+    let status = |s: &str| format!("/v1/files/{s}/status");
+    let set = |body| {
+        let app = &app;
+        let path = status(id);
+        async move { app.post(&path, &body).await }
+    };
+
+    let r = set(json!({"status": "processing"})).await;
+    assert_eq!(
+        (r.status, r.body["status"].clone()),
+        (StatusCode::OK, json!("processing"))
+    );
+    let r = set(json!({"status": "uploaded"})).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::CONFLICT, "invalid_transition"),
+        "backwards"
+    );
+    let r = set(json!({"status": "failed"})).await;
+    assert_eq!(
+        (r.status, r.code(), r.param()),
+        (
+            StatusCode::BAD_REQUEST,
+            "error_message_required",
+            Some("error_message")
+        )
+    );
+    let r = set(json!({"status": "ready", "error_message": "x"})).await;
+    assert_eq!(r.code(), "error_message_not_allowed");
+    let r = set(json!({"status": "ready"})).await;
+    assert_eq!(
+        (r.status, r.body["status"].clone()),
+        (StatusCode::OK, json!("ready"))
+    );
+    for to in ["processing", "ready", "pending", "failed"] {
+        let mut body = json!({ "status": to });
+        if to == "failed" {
+            body["error_message"] = "late".into();
+        }
+        let r = set(body).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::CONFLICT, "invalid_transition"),
+            "ready -> {to}"
+        );
+    }
+    let r = set(json!({"status": "done"})).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "invalid_status")
+    );
+    assert_eq!(
+        app.audit_actions(id).await,
+        [
+            "file.created",
+            "file.uploaded",
+            "file.status_changed",
+            "file.status_changed"
+        ]
+    );
+
+    // pending -> failed, with the message recorded; processing -> failed likewise.
+    let pending = app.create_file(pdf("never.pdf", 10)).await;
+    let pending_id = pending["id"].as_str().unwrap();
+    let r = app
+        .post(
+            &status(pending_id),
+            &json!({"status": "failed", "error_message": "client gave up"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["status"], "failed");
+    assert_eq!(r.body["error_message"], "client gave up");
+    let r = app
+        .post(&status(pending_id), &json!({"status": "ready"}))
+        .await;
+    assert_eq!(r.code(), "invalid_transition");
+
+    let other = app
+        .uploaded_file(pdf("ocr.pdf", 10), &bytes_of(10, 3))
+        .await;
+    let other_id = other["id"].as_str().unwrap();
+    let r = app
+        .post(
+            &status(other_id),
+            &json!({"status": "failed", "error_message": "OCR"}),
+        )
+        .await;
+    assert_eq!(
+        r.code(),
+        "invalid_transition",
+        "uploaded -> failed is not in the lifecycle"
+    );
+}
+
+#[tokio::test]
+async fn delete_removes_object_and_row_and_keeps_the_audit_trail() {
+    let app = spawn_app().await;
+    let folder = app.create_folder("Tmp", None).await;
+    let folder_id = folder["id"].as_str().unwrap();
+    let mut body = pdf("gone.pdf", 10);
+    body["folder"] = folder_id.into();
+    let file = app.uploaded_file(body, &bytes_of(10, 4)).await;
+    let id = file["id"].as_str().unwrap();
+    assert!(app.head_object(id).await.is_some());
+
+    let r = app.delete(&format!("/v1/files/{id}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body, json!({"id": id, "object": "file", "deleted": true}));
+    assert!(app.head_object(id).await.is_none(), "the object is gone");
+    let get = app.get(&format!("/v1/files/{id}")).await;
+    assert_eq!(
+        (get.status, get.code()),
+        (StatusCode::NOT_FOUND, "file_not_found")
+    );
+    let again = app.delete(&format!("/v1/files/{id}")).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    let listed = app.get(&format!("/v1/files?folder={folder_id}")).await;
+    assert_eq!(listed.body["data"], json!([]));
+
+    let audit = app.get(&format!("/v1/files/{id}/audit")).await;
+    assert_eq!(audit.status, StatusCode::OK, "{}", audit.body);
+    let actions: Vec<&str> = audit.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["file.created", "file.uploaded", "file.deleted"]);
+    let deleted = &audit.body["data"][2];
+    assert_eq!(deleted["object"], "audit_event");
+    assert_eq!(deleted["file"], id);
+    assert_eq!(deleted["actor"], json!({"type": "user", "id": "user_1"}));
+    assert!(deleted["request_id"].as_str().unwrap().starts_with("req_"));
+    assert_eq!(deleted["ip"], "127.0.0.1");
+    assert!(deleted["user_agent"].is_string() || deleted["user_agent"].is_null());
+    // The folder gave back the file's place.
+    let r = app.delete(&format!("/v1/folders/{folder_id}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    // A pending file deletes too; a PUT to its old upload URL then leaves an object without
+    // a row, which the S3-event finalizer removes (tested in events).
+    let pending = app.create_file(pdf("p.pdf", 10)).await;
+    let pending_id = pending["id"].as_str().unwrap();
+    let r = app.delete(&format!("/v1/files/{pending_id}")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        app.get(&format!("/v1/files/{pending_id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_delete_interrupted_after_the_mark_is_finished_by_a_retry() {
+    let app = spawn_app().await;
+    let file = app
+        .uploaded_file(pdf("crash.pdf", 10), &bytes_of(10, 5))
+        .await;
+    let id = file["id"].as_str().unwrap();
+    let org = filegate_shared::ids::OrgId::parse(&app.org).unwrap();
+    let file_id = filegate_shared::ids::FileId::parse(id).unwrap();
+    // Step 1 only, as if the function died right after it.
+    app.state()
+        .files
+        .store()
+        .mark_deleting(&org, &file_id, filegate_shared::timestamp::Timestamp::now())
+        .await
+        .unwrap();
+    // Marked rows are gone for every read, and cannot be changed or handed out.
+    assert_eq!(
+        app.get(&format!("/v1/files/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let download = app
+        .post(&format!("/v1/files/{id}/download_url"), &json!({}))
+        .await;
+    assert_eq!(download.status, StatusCode::NOT_FOUND);
+    let listed = app.get("/v1/files").await;
+    assert_eq!(listed.body["data"], json!([]));
+    assert!(app.head_object(id).await.is_some(), "not yet deleted");
+
+    let retry = app.delete(&format!("/v1/files/{id}")).await;
+    assert_eq!(retry.status, StatusCode::OK, "{}", retry.body);
+    assert!(app.head_object(id).await.is_none());
+    assert_eq!(
+        app.audit_actions(id).await,
+        ["file.created", "file.uploaded", "file.deleted"]
+    );
+}
+
+#[tokio::test]
+async fn folders_refuse_cycles_and_deletes_while_not_empty() {
+    let app = spawn_app().await;
+    let a = app.create_folder("A", None).await;
+    let a_id = a["id"].as_str().unwrap();
+    let b = app.create_folder("B", Some(a_id)).await;
+    let b_id = b["id"].as_str().unwrap();
+    let c = app.create_folder("C", Some(b_id)).await;
+    let c_id = c["id"].as_str().unwrap();
+    assert_eq!(c["parent"], b_id);
+    assert_eq!(c["object"], "folder");
+
+    for target in [a_id, b_id, c_id] {
+        let r = app
+            .post(&format!("/v1/folders/{a_id}"), &json!({"parent": target}))
+            .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::CONFLICT, "folder_cycle"),
+            "A into {target}"
+        );
+    }
+    let renamed = app
+        .post(
+            &format!("/v1/folders/{c_id}"),
+            &json!({"name": "C2", "parent": null}),
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
+    assert_eq!(
+        (renamed.body["name"].clone(), renamed.body["parent"].clone()),
+        (json!("C2"), json!(null))
+    );
+    // Now A into C is fine, and the tree is C2 > A > B.
+    let r = app
+        .post(&format!("/v1/folders/{a_id}"), &json!({"parent": c_id}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = app
+        .post(&format!("/v1/folders/{c_id}"), &json!({"parent": b_id}))
+        .await;
+    assert_eq!(r.code(), "folder_cycle");
+
+    // Not empty: a sub-folder, a pending file, an uploaded file.
+    let r = app.delete(&format!("/v1/folders/{a_id}")).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::CONFLICT, "folder_not_empty")
+    );
+    let mut body = pdf("in-b.pdf", 10);
+    body["folder"] = b_id.into();
+    let pending = app.create_file(body.clone()).await;
+    let r = app.delete(&format!("/v1/folders/{b_id}")).await;
+    assert_eq!(r.code(), "folder_not_empty", "a pending file holds it");
+    app.delete(&format!("/v1/files/{}", pending["id"].as_str().unwrap()))
+        .await;
+    let uploaded = app.uploaded_file(body, &bytes_of(10, 6)).await;
+    let r = app.delete(&format!("/v1/folders/{b_id}")).await;
+    assert_eq!(r.code(), "folder_not_empty", "an uploaded file holds it");
+    let r = app
+        .post(
+            &format!("/v1/files/{}", uploaded["id"].as_str().unwrap()),
+            &json!({"folder": null}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+
+    for (id, name) in [(b_id, "B"), (a_id, "A"), (c_id, "C2")] {
+        let r = app.delete(&format!("/v1/folders/{id}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
+        assert_eq!(
+            r.body,
+            json!({"id": id, "object": "folder", "deleted": true})
+        );
+        let gone = app.get(&format!("/v1/folders/{id}")).await;
+        assert_eq!(
+            (gone.status, gone.code()),
+            (StatusCode::NOT_FOUND, "folder_not_found")
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_file_whose_folder_vanished_while_pending_lands_at_the_root() {
+    let app = spawn_app().await;
+    let folder = app.create_folder("Short-lived", None).await;
+    let folder_id = folder["id"].as_str().unwrap();
+    let mut body = pdf("late.pdf", 10);
+    body["folder"] = folder_id.into();
+    let file = app.create_file(body).await;
+    let id = file["id"].as_str().unwrap();
+    // The API refuses to delete a folder with a listed pending file; a folder deleted in the
+    // instant before the file appears in the index is what the store must still handle.
+    let org = filegate_shared::ids::OrgId::parse(&app.org).unwrap();
+    let record = app
+        .state()
+        .files
+        .store()
+        .get_folder(
+            &org,
+            &filegate_shared::ids::FolderId::parse(folder_id).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    app.state()
+        .files
+        .store()
+        .delete_folder(&record)
+        .await
+        .unwrap();
+
+    assert_eq!(app.upload(&file, &bytes_of(10, 7)).await, StatusCode::OK);
+    let r = app.finalize(id).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["status"], "uploaded");
+    assert_eq!(r.body["folder"], json!(null), "moved to the root");
+    assert_eq!(
+        app.get(&format!("/v1/files/{id}")).await.body["folder"],
+        json!(null)
+    );
+    let audit = app.get(&format!("/v1/files/{id}/audit")).await;
+    assert_eq!(
+        audit.body["data"][1]["details"]["folder_deleted"],
+        folder_id
+    );
+}
+
+/// The `children` counter alone (without the index check the API adds) keeps a folder with
+/// a file in it from being deleted, and a move gives the count back.
+#[tokio::test]
+async fn the_folder_counter_follows_finalize_moves_and_deletes() {
+    use filegate_shared::store::DeleteFolderError;
+    let app = spawn_app().await;
+    let folder = app.create_folder("Counted", None).await;
+    let folder_id = folder["id"].as_str().unwrap();
+    let org = filegate_shared::ids::OrgId::parse(&app.org).unwrap();
+    let store = app.state().files.store();
+    let record = store
+        .get_folder(
+            &org,
+            &filegate_shared::ids::FolderId::parse(folder_id).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let mut body = pdf("counted.pdf", 10);
+    body["folder"] = folder_id.into();
+    let file = app.uploaded_file(body.clone(), &bytes_of(10, 8)).await;
+    let id = file["id"].as_str().unwrap();
+    assert!(matches!(
+        store.delete_folder(&record).await,
+        Err(DeleteFolderError::NotEmptyOrGone)
+    ));
+    let r = app
+        .post(&format!("/v1/files/{id}"), &json!({"folder": null}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = app
+        .post(&format!("/v1/files/{id}"), &json!({"folder": folder_id}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(store.delete_folder(&record).await.is_err(), "moved back in");
+    app.delete(&format!("/v1/files/{id}")).await;
+    store.delete_folder(&record).await.unwrap();
+}
