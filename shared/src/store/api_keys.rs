@@ -56,20 +56,8 @@ impl MetadataStore {
         &self,
         hash: &SecretHash,
     ) -> Result<Option<ApiKeyRecord>, StorageError> {
-        let op = StorageOperation::ReadApiKey;
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(lookup_pk(hash)))
-            .key("sk", s(LOOKUP_SK))
-            .consistent_read(true)
-            .send()
+        self.read(StorageOperation::ReadApiKey, lookup_pk(hash), LOOKUP_SK)
             .await
-            .map_err(|e| StorageError::new(op, e))?;
-        out.item
-            .map(|item| serde_dynamo::from_item(item).map_err(|e| StorageError::other(op, e)))
-            .transpose()
     }
 
     /// A page of the org's keys, newest first.
@@ -110,20 +98,12 @@ impl MetadataStore {
         id: &ApiKeyId,
     ) -> Result<ApiKeyRecord, DeleteApiKeyError> {
         let op = StorageOperation::DeleteApiKey;
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(key_pk(org, id)))
-            .key("sk", s(KEY_SK))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StorageError::new(op, e))?;
-        let Some(item) = out.item else {
+        let Some(key) = self
+            .read::<ApiKeyRecord>(op, key_pk(org, id), KEY_SK)
+            .await?
+        else {
             return Err(DeleteApiKeyError::NotFound);
         };
-        let key: ApiKeyRecord = serde_dynamo::from_item(item).map_err(failed(op))?;
         let delete = |pk: String, sk: &str| {
             Delete::builder()
                 .table_name(&self.table)

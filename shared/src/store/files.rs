@@ -89,20 +89,8 @@ impl MetadataStore {
         org: &OrgId,
         id: &FileId,
     ) -> Result<Option<FileRecord>, StorageError> {
-        let op = StorageOperation::GetFile;
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(file_pk(org, id)))
-            .key("sk", s(FILE_SK))
-            .consistent_read(true)
-            .send()
+        self.read(StorageOperation::GetFile, file_pk(org, id), FILE_SK)
             .await
-            .map_err(|e| StorageError::new(op, e))?;
-        out.item
-            .map(|item| serde_dynamo::from_item(item).map_err(|e| StorageError::other(op, e)))
-            .transpose()
     }
 
     /// Writes new `pending` files and their audit events, all or nothing. Each folder a file

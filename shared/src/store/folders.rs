@@ -49,20 +49,8 @@ impl MetadataStore {
         org: &OrgId,
         id: &FolderId,
     ) -> Result<Option<FolderRecord>, StorageError> {
-        let op = StorageOperation::GetFolder;
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(folder_pk(org, id)))
-            .key("sk", s(FOLDER_SK))
-            .consistent_read(true)
-            .send()
+        self.read(StorageOperation::GetFolder, folder_pk(org, id), FOLDER_SK)
             .await
-            .map_err(|e| StorageError::new(op, e))?;
-        out.item
-            .map(|item| serde_dynamo::from_item(item).map_err(|e| StorageError::other(op, e)))
-            .transpose()
     }
 
     /// Writes a new folder and counts it in its parent, which must exist.

@@ -174,6 +174,28 @@ impl MetadataStore {
         Ok(Page { items, next })
     }
 
+    /// A strongly consistent read of one item.
+    async fn read<T: DeserializeOwned>(
+        &self,
+        op: StorageOperation,
+        pk: String,
+        sk: &str,
+    ) -> Result<Option<T>, StorageError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StorageError::new(op, e))?;
+        out.item
+            .map(|item| serde_dynamo::from_item(item).map_err(failed(op)))
+            .transpose()
+    }
+
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), Box<TransactError>> {
         self.client
             .transact_write_items()

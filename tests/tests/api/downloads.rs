@@ -461,3 +461,44 @@ async fn issuing_a_url_is_audited_and_needs_only_read_scope() {
     assert_eq!(issued["details"]["expires_in"], 120);
     assert!(issued["id"].as_str().unwrap().starts_with("evt_"));
 }
+
+#[tokio::test]
+async fn processing_and_ready_files_can_be_downloaded_deleted_ones_cannot() {
+    let app = spawn_app().await;
+    let bytes = bytes_of(100, 9);
+    let file = app.uploaded_file(pdf("a.pdf", bytes.len()), &bytes).await;
+    let id = file["id"].as_str().unwrap();
+    for status in ["processing", "ready"] {
+        let r = app
+            .post(
+                &format!("/v1/files/{id}/status"),
+                &json!({ "status": status }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let download = issued(&app, id, json!({})).await;
+        let (code, _, got) = fetch(&app, download["url"].as_str().unwrap()).await;
+        assert_eq!((code, got == bytes), (StatusCode::OK, true), "{status}");
+    }
+    let r = app.delete(&format!("/v1/files/{id}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = download_url(&app, id, None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+}
+
+#[tokio::test]
+async fn public_files_without_a_public_base_url_get_a_presigned_url() {
+    let app = spawn_app().await;
+    let bytes = bytes_of(100, 9);
+    let mut declaration = pdf("public.pdf", bytes.len());
+    declaration["public"] = true.into();
+    let file = app.uploaded_file(declaration, &bytes).await;
+    assert_eq!(file["public"], true);
+    let download = issued(&app, file["id"].as_str().unwrap(), json!({})).await;
+    assert_eq!(download["expires_in"], 300);
+    assert!(download["expires_at"].is_string());
+    let url = download["url"].as_str().unwrap();
+    assert!(url.contains("X-Amz-Signature="), "{url}");
+    let (status, _, got) = fetch(&app, url).await;
+    assert_eq!((status, got == bytes), (StatusCode::OK, true));
+}
