@@ -180,7 +180,7 @@ impl Config {
             .map(|raw| {
                 let base = raw.trim().trim_end_matches('/');
                 let ok = url::Url::parse(base).is_ok_and(|u| {
-                    matches!(u.scheme(), "https" | "http")
+                    u.scheme() == "https"
                         && u.host().is_some()
                         && u.query().is_none()
                         && u.fragment().is_none()
@@ -191,7 +191,7 @@ impl Config {
                 } else {
                     Err(invalid(
                         "FILEGATE_PUBLIC_BASE_URL",
-                        "must be an http(s) URL like https://files.example.com, without query",
+                        "must be an https URL like https://files.example.com, without query",
                     ))
                 }
             })
@@ -304,6 +304,7 @@ mod tests {
             ("FILEGATE_CORS_ALLOWED_ORIGINS", "app.example.com"),
             ("FILEGATE_TLS_NATIVE_ROOTS", "yes"),
             ("FILEGATE_PUBLIC_BASE_URL", "cdn.example.com"),
+            ("FILEGATE_PUBLIC_BASE_URL", "http://cdn.example.com"),
             ("FILEGATE_PUBLIC_BASE_URL", "https://cdn.example.com/?x=1"),
         ] {
             match load(&[(name, value)]) {

@@ -75,6 +75,13 @@ const ATTR_CHAR_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'|')
     .remove(b'~');
 
+/// Org ids in a URL path: all their characters but `|` go as they are.
+const PATH_SEGMENT_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'@');
+
 /// `inline|attachment; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded>`
 /// (RFC 6266 §4.3: old clients read the first, every current one the second).
 pub fn content_disposition(disposition: Disposition, name: &FileName) -> String {
@@ -100,6 +107,8 @@ fn ascii_fallback(name: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
+            // Some clients percent-decode `filename` (RFC 6266 appendix D).
+            '%' => out.push('_'),
             c if c.is_ascii_control() => {}
             c if c.is_ascii() => out.push(c),
             c if is_combining_mark(c) => {}
@@ -198,10 +207,19 @@ impl FileService {
         ensure_downloadable(&file)?;
         let now = Timestamp::now();
         let disposition = Disposition::for_file(request.attachment, &file.content_type);
-        let download = match self.public_base_url().filter(|_| file.public) {
+        // The public URL serves whatever headers the CDN gives: only for files that may be
+        // shown inline anyway; an attachment or an active type gets a presigned GET.
+        let public_base = self
+            .public_base_url()
+            .filter(|_| file.public && disposition == Disposition::Inline);
+        let download = match public_base {
             Some(base) => FileDownload {
                 object: "file_download",
-                url: format!("{base}/{}", file.object_key()),
+                url: format!(
+                    "{base}/{}/{}",
+                    utf8_percent_encode(file.org.as_str(), PATH_SEGMENT_ESCAPES),
+                    file.id
+                ),
                 expires_in: None,
                 expires_at: None,
                 file: file.id.to_string(),
@@ -295,6 +313,7 @@ mod tests {
     fn control_characters_never_reach_the_header() {
         // File names cannot hold them; the fallback drops them all the same.
         assert_eq!(ascii_fallback("a\tb\r\nc\u{7f}\u{85}.pdf"), "abc.pdf");
+        assert_eq!(ascii_fallback("100%.pdf"), "100_.pdf");
     }
 
     #[test]

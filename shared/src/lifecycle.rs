@@ -132,8 +132,15 @@ impl FileService {
                 Ok(updated) => {
                     if file.status == FileStatus::Pending {
                         // Bytes that were never verified are not kept (as with a failed
-                        // finalize); finalize removes them again if a PUT comes later.
-                        self.objects().delete(&file.object_key()).await?;
+                        // finalize). The change has been made either way: a failed cleanup
+                        // is logged, and finalize removes the object if it is ever called.
+                        if let Err(e) = self.objects().delete(&file.object_key()).await {
+                            tracing::warn!(
+                                error = %crate::error::ErrorChain(&e),
+                                file = %file.id,
+                                "could not delete the object of a file failed while pending"
+                            );
+                        }
                     }
                     return Ok(updated);
                 }

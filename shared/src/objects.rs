@@ -15,6 +15,12 @@ use crate::config::Encryption;
 use crate::files::{ContentType, FileSize, Sha256Checksum};
 use crate::timestamp::Timestamp;
 
+/// The object tag of `public` files. A CDN in front of the bucket
+/// (`FILEGATE_PUBLIC_BASE_URL`) is granted `s3:GetObject` only on objects with this tag
+/// (bucket policy condition `s3:ExistingObjectTag/filegate-public`), so knowing a private
+/// file's key gets nothing from it. The tag is part of the upload signature.
+pub const PUBLIC_TAG: &str = "filegate-public=true";
+
 /// How to send the bytes: a presigned PUT and the exact headers it was signed with.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UploadTicket {
@@ -62,14 +68,17 @@ impl ObjectStore {
     }
 
     /// A presigned PUT whose signature binds the content type, length, encryption, write-once
-    /// (`If-None-Match: *`) and, when declared, the SHA-256: S3 refuses a PUT whose headers
-    /// differ, and with the checksum header S3 itself refuses bytes that do not hash to it.
+    /// (`If-None-Match: *`), when declared the SHA-256, and for public files the
+    /// [`PUBLIC_TAG`]: S3 refuses a PUT whose headers differ, and with the checksum header S3
+    /// itself refuses bytes that do not hash to it.
+    #[allow(clippy::too_many_arguments)]
     pub async fn presign_upload(
         &self,
         key: &str,
         content_type: &ContentType,
         size: FileSize,
         checksum: Option<&Sha256Checksum>,
+        public: bool,
         expires_in: u64,
         now: Timestamp,
     ) -> Result<UploadTicket, StorageError> {
@@ -95,6 +104,9 @@ impl ObjectStore {
         // verifies the checksum as well, for stores that ignore the header (emulators).
         if let Some(checksum) = checksum {
             request = request.checksum_sha256(checksum.as_base64());
+        }
+        if public {
+            request = request.tagging(PUBLIC_TAG);
         }
         let config = PresigningConfig::builder()
             .start_time(now.into())
@@ -251,7 +263,7 @@ mod tests {
         let sum = Sha256Checksum::parse("ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=").unwrap();
         let now = Timestamp::now();
         let ticket = store(Encryption::S3Managed)
-            .presign_upload("acme/file_x", &ct, size, Some(&sum), 300, now)
+            .presign_upload("acme/file_x", &ct, size, Some(&sum), false, 300, now)
             .await
             .unwrap();
         let signed = signed_headers(&ticket.url);
@@ -270,6 +282,10 @@ mod tests {
         assert_eq!(ticket.headers["x-amz-server-side-encryption"], "AES256");
         assert_eq!(ticket.headers["if-none-match"], "*");
         assert_eq!(ticket.headers["x-amz-checksum-sha256"], sum.as_base64());
+        assert!(
+            !ticket.headers.contains_key("x-amz-tagging"),
+            "private files are untagged"
+        );
         assert!(ticket.url.contains("X-Amz-Expires=300"), "{}", ticket.url);
         assert_eq!(ticket.expires_at, now.plus_seconds(300));
         // Every header the client is told to send is one the signature covers.
@@ -285,7 +301,7 @@ mod tests {
         let ticket = store(Encryption::Kms {
             key_id: Some("alias/files".into()),
         })
-        .presign_upload("acme/file_x", &ct, size, None, 60, Timestamp::now())
+        .presign_upload("acme/file_x", &ct, size, None, true, 60, Timestamp::now())
         .await
         .unwrap();
         let signed = signed_headers(&ticket.url);
@@ -306,5 +322,8 @@ mod tests {
             "alias/files"
         );
         assert!(signed.contains(&"x-amz-server-side-encryption-aws-kms-key-id".to_owned()));
+        // A public file's object carries the tag the CDN's access depends on, signed.
+        assert_eq!(ticket.headers["x-amz-tagging"], PUBLIC_TAG);
+        assert!(signed.contains(&"x-amz-tagging".to_owned()), "{signed:?}");
     }
 }

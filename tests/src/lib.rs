@@ -34,6 +34,7 @@ pub struct TestOptions {
     pub max_upload_bytes: Option<u64>,
     pub allowed_content_types: Option<&'static str>,
     pub cors_allowed_origins: Option<&'static str>,
+    pub public_base_url: Option<&'static str>,
 }
 
 pub struct TestApp {
@@ -62,6 +63,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
             "FILEGATE_MAX_UPLOAD_BYTES" => max_upload.as_deref(),
             "FILEGATE_ALLOWED_CONTENT_TYPES" => options.allowed_content_types,
             "FILEGATE_CORS_ALLOWED_ORIGINS" => options.cors_allowed_origins,
+            "FILEGATE_PUBLIC_BASE_URL" => options.public_base_url,
             _ => None,
         }
         .map(str::to_owned)

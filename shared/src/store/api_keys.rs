@@ -122,7 +122,7 @@ impl MetadataStore {
             Err(e) => match cancellation(&e) {
                 // Revoked concurrently: it is gone either way.
                 Some(Cancelled::Condition(_)) => Err(DeleteApiKeyError::NotFound),
-                Some(Cancelled::Conflict) => Err(StorageError::new(op, *e).retryable().into()),
+                Some(Cancelled::Contention) => Err(StorageError::new(op, *e).retryable().into()),
                 None => Err(StorageError::new(op, *e).into()),
             },
         }

@@ -138,7 +138,7 @@ impl MetadataStore {
                     Err(CreateFilesError::FolderNotFound(folders[i].1))
                 }
                 // A concurrent write to the same folder row: worth a retry by the client.
-                Some(Cancelled::Conflict) => Err(StorageError::new(op, *e).retryable().into()),
+                Some(Cancelled::Contention) => Err(StorageError::new(op, *e).retryable().into()),
                 _ => Err(StorageError::new(op, *e).into()),
             },
         }
@@ -176,10 +176,13 @@ impl MetadataStore {
         let mut file = file.clone();
         let mut event = event.clone();
         let joins_folder = !counts_in_folder(change.from) && counts_in_folder(change.to);
+        // The folder the file was read in: the change only applies while it is still there,
+        // so the count goes to the folder the file is actually in.
+        let read_in = children_pk(&file.org, file.folder.as_ref());
         let mut to_root = false;
         loop {
             let attempt = self
-                .try_change_status(&file, change, &event, joins_folder, to_root)
+                .try_change_status(&file, change, &event, &read_in, joins_folder, to_root)
                 .await;
             match attempt {
                 Ok(()) => break,
@@ -191,6 +194,9 @@ impl MetadataStore {
                     to_root = true;
                 }
                 Err(TryChange::Conflict) => return Err(ChangeStatusError::Conflict),
+                Err(TryChange::Contended(e)) => {
+                    return Err(StorageError::new(op, *e).retryable().into());
+                }
                 Err(TryChange::Failed(e)) => return Err(StorageError::new(op, *e).into()),
                 Err(TryChange::Build(e)) => return Err(StorageError::other(op, e).into()),
             }
@@ -211,6 +217,7 @@ impl MetadataStore {
         file: &FileRecord,
         change: &StatusChange,
         event: &AuditEvent,
+        read_in: &str,
         joins_folder: bool,
         to_root: bool,
     ) -> Result<(), TryChange> {
@@ -224,6 +231,7 @@ impl MetadataStore {
             (":to".to_owned(), s(change.to.as_str())),
             (":at".to_owned(), s(change.at.to_string())),
             (":status_pk".to_owned(), s(status_pk(&file.org, change.to))),
+            (":read_in".to_owned(), s(read_in)),
         ]);
         if change.to == FileStatus::Uploaded {
             set.push("uploaded_at = :at");
@@ -244,7 +252,9 @@ impl MetadataStore {
             .key("pk", s(file_pk(&file.org, &file.id)))
             .key("sk", s(FILE_SK))
             .update_expression(expression)
-            .condition_expression("#status = :from AND attribute_not_exists(deleting_at)")
+            .condition_expression(
+                "#status = :from AND folder_pk = :read_in AND attribute_not_exists(deleting_at)",
+            )
             .expression_attribute_names("#status", "status")
             .set_expression_attribute_values(Some(values))
             .build()
@@ -267,7 +277,8 @@ impl MetadataStore {
                 Some(Cancelled::Condition(2)) if folder.is_some() => Err(TryChange::FolderGone),
                 // Lost the race: the status moved on, or DynamoDB saw a concurrent
                 // transaction on the row. The caller re-reads and decides again.
-                Some(Cancelled::Condition(0) | Cancelled::Conflict) => Err(TryChange::Conflict),
+                Some(Cancelled::Condition(0)) => Err(TryChange::Conflict),
+                Some(Cancelled::Contention) => Err(TryChange::Contended(e)),
                 _ => Err(TryChange::Failed(e)),
             },
         }
@@ -364,9 +375,8 @@ impl MetadataStore {
                 Some(Cancelled::Condition(i)) if target_check.is_some_and(|(t, _)| t == i) => Err(
                     UpdateFileError::FolderNotFound(target_check.expect("checked").1),
                 ),
-                Some(Cancelled::Condition(_) | Cancelled::Conflict) => {
-                    Err(UpdateFileError::Conflict)
-                }
+                Some(Cancelled::Condition(_)) => Err(UpdateFileError::Conflict),
+                Some(Cancelled::Contention) => Err(StorageError::new(op, *e).retryable().into()),
                 None => Err(StorageError::new(op, *e).into()),
             },
         }
@@ -456,9 +466,9 @@ impl MetadataStore {
         match self.transact(writes).await {
             Ok(()) => Ok(()),
             Err(e) => match cancellation(&e) {
-                Some(Cancelled::Condition(0) | Cancelled::Conflict) => {
-                    Err(ChangeStatusError::Conflict)
-                }
+                // The row is gone: another delete finished first.
+                Some(Cancelled::Condition(0)) => Err(ChangeStatusError::Conflict),
+                Some(Cancelled::Contention) => Err(StorageError::new(op, *e).retryable().into()),
                 _ => Err(StorageError::new(op, *e).into()),
             },
         }
@@ -472,8 +482,16 @@ impl MetadataStore {
         after: Option<FileId>,
         limit: usize,
     ) -> Result<Page<FileRecord>, StorageError> {
-        let mut values: Item = HashMap::new();
-        let mut conditions = vec!["attribute_not_exists(deleting_at)".to_owned()];
+        // Rows being deleted are gone, and so are pending rows past their TTL that DynamoDB
+        // has not removed yet (it may take a day or two).
+        let mut values: Item = HashMap::from([(
+            ":now".to_owned(),
+            AttributeValue::N(Timestamp::now().unix_seconds().to_string()),
+        )]);
+        let mut conditions = vec![
+            "attribute_not_exists(deleting_at)".to_owned(),
+            "(attribute_not_exists(expires_at) OR expires_at > :now)".to_owned(),
+        ];
         let folder_pk = filter
             .folder
             .as_ref()
@@ -560,6 +578,8 @@ impl MetadataStore {
 enum TryChange {
     FolderGone,
     Conflict,
+    /// Still contended after the store's own retries.
+    Contended(Box<super::TransactError>),
     Failed(Box<super::TransactError>),
     Build(aws_sdk_dynamodb::error::BuildError),
 }

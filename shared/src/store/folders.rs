@@ -72,7 +72,9 @@ impl MetadataStore {
                 (Some(Cancelled::Condition(1)), Some(parent)) => {
                     Err(CreateFolderError::ParentNotFound(parent))
                 }
-                (Some(Cancelled::Conflict), _) => Err(StorageError::new(op, *e).retryable().into()),
+                (Some(Cancelled::Contention), _) => {
+                    Err(StorageError::new(op, *e).retryable().into())
+                }
                 _ => Err(StorageError::new(op, *e).into()),
             },
         }
@@ -221,7 +223,8 @@ impl MetadataStore {
                 Ok(updated)
             }
             Err(e) => match cancellation(&e) {
-                Some(_) => Err(UpdateFolderError::Conflict),
+                Some(Cancelled::Condition(_)) => Err(UpdateFolderError::Conflict),
+                Some(Cancelled::Contention) => Err(StorageError::new(op, *e).retryable().into()),
                 None => Err(StorageError::new(op, *e).into()),
             },
         }
@@ -288,7 +291,7 @@ impl MetadataStore {
             Ok(()) => Ok(()),
             Err(e) => match cancellation(&e) {
                 Some(Cancelled::Condition(0)) => Err(DeleteFolderError::NotEmptyOrGone),
-                Some(Cancelled::Conflict) => Err(StorageError::new(op, *e).retryable().into()),
+                Some(Cancelled::Contention) => Err(StorageError::new(op, *e).retryable().into()),
                 _ => Err(StorageError::new(op, *e).into()),
             },
         }

@@ -101,6 +101,13 @@ struct IndexQuery {
     forward: bool,
 }
 
+impl IndexQuery {
+    /// Base-table Queries (a file's audit trail) read consistently; indexes cannot.
+    fn consistent(&self) -> bool {
+        self.index.is_none()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct MetadataStore {
     client: Client,
@@ -126,12 +133,20 @@ impl MetadataStore {
         limit: usize,
     ) -> Result<Page<T>, StorageError> {
         const MAX_ROUNDS: usize = 8;
+        const FILTERED_READ_AHEAD: usize = 100;
         let mut items: Vec<Item> = Vec::with_capacity(limit + 1);
         let mut start = start;
         let mut exhausted = false;
         for _ in 0..MAX_ROUNDS {
-            // One more than asked for tells whether there is a next page.
+            // One more than asked for tells whether there is a next page. A filter drops
+            // items after `Limit` counts them, so filtered queries read ahead: a page holds
+            // only what was asked for and the next one starts after its last item anyway.
             let want = limit + 1 - items.len();
+            let want = if query.filter.is_some() {
+                want.max(FILTERED_READ_AHEAD)
+            } else {
+                want
+            };
             let out = self
                 .client
                 .query()
@@ -144,6 +159,7 @@ impl MetadataStore {
                 )
                 .set_expression_attribute_values(Some(query.values.clone()))
                 .scan_index_forward(query.forward)
+                .consistent_read(query.consistent())
                 .set_exclusive_start_key(start.take())
                 .limit(i32::try_from(want).unwrap_or(i32::MAX))
                 .send()
@@ -152,7 +168,10 @@ impl MetadataStore {
             items.extend(out.items.unwrap_or_default());
             match out.last_evaluated_key {
                 Some(key) if items.len() <= limit => start = Some(key),
-                Some(_) => break,
+                Some(key) => {
+                    start = Some(key);
+                    break;
+                }
                 None => {
                     exhausted = true;
                     break;
@@ -196,15 +215,34 @@ impl MetadataStore {
             .transpose()
     }
 
+    /// Runs a transaction. Contention (another transaction on the same rows, throttling) is
+    /// retried here with jittered backoff, as nothing was written; what is still contended
+    /// after that comes back as [`Cancelled::Contention`] for the caller to report as
+    /// retryable. A failed condition is returned at once: it is an answer, not an accident.
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), Box<TransactError>> {
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .client_request_token(idempotency_token())
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(Box::new)
+        const ATTEMPTS: u32 = 4;
+        let mut attempt = 0;
+        loop {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .client_request_token(idempotency_token())
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(Box::new);
+            attempt += 1;
+            match result {
+                Err(e) if attempt < ATTEMPTS && cancellation(&e) == Some(Cancelled::Contention) => {
+                    // 10-20 ms, then 20-40, 40-80: up to about 140 ms in all.
+                    let base = 10u64 << (attempt - 1);
+                    let jitter = u64::from(getrandom::u32().unwrap_or(0)) % base;
+                    tokio::time::sleep(std::time::Duration::from_millis(base + jitter)).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     fn put_new(&self, item: Item) -> Result<TransactWriteItem, BuildError> {
@@ -328,8 +366,9 @@ where
 enum Cancelled {
     /// The condition of the transaction item at this index failed.
     Condition(usize),
-    /// Another transaction touched the same items at the same time.
-    Conflict,
+    /// Another transaction touched the same items at the same time, or DynamoDB throttled
+    /// one of them: nothing was written, and a retry may succeed.
+    Contention,
 }
 
 fn cancellation(err: &TransactError) -> Option<Cancelled> {
@@ -344,10 +383,20 @@ fn cancellation(err: &TransactError) -> Option<Cancelled> {
             }
             reasons
                 .iter()
-                .any(|r| r.code() == Some("TransactionConflict"))
-                .then_some(Cancelled::Conflict)
+                .any(|r| {
+                    matches!(
+                        r.code(),
+                        Some(
+                            "TransactionConflict"
+                                | "ThrottlingError"
+                                | "ProvisionedThroughputExceeded"
+                                | "RequestLimitExceeded"
+                        )
+                    )
+                })
+                .then_some(Cancelled::Contention)
         }
-        TransactWriteItemsError::TransactionInProgressException(_) => Some(Cancelled::Conflict),
+        TransactWriteItemsError::TransactionInProgressException(_) => Some(Cancelled::Contention),
         _ => None,
     }
 }

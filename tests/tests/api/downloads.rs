@@ -502,3 +502,82 @@ async fn public_files_without_a_public_base_url_get_a_presigned_url() {
     let (status, _, got) = fetch(&app, url).await;
     assert_eq!((status, got == bytes), (StatusCode::OK, true));
 }
+
+/// With a public base URL (a CDN allowed to read only tagged objects), public files that may
+/// be shown inline get a plain URL; attachments and active types still get a presigned GET,
+/// since the CDN would not send our Content-Disposition.
+#[tokio::test]
+async fn public_files_get_the_public_url_only_when_it_is_safe() {
+    use filegate_tests::TestOptions;
+    let app = filegate_tests::spawn_app_with(TestOptions {
+        public_base_url: Some("https://cdn.files.example/"),
+        ..TestOptions::default()
+    })
+    .await;
+    let bytes = bytes_of(100, 9);
+    let mut declaration = pdf("public.pdf", bytes.len());
+    declaration["public"] = true.into();
+    let created = app.create_file(declaration.clone()).await;
+    assert_eq!(
+        created["upload"]["headers"]["x-amz-tagging"], "filegate-public=true",
+        "the tag the CDN's access depends on is part of the signed PUT"
+    );
+    assert_eq!(app.upload(&created, &bytes).await, StatusCode::OK);
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(app.finalize(id).await.status, StatusCode::OK);
+    let tags = aws_sdk_s3::Client::new(&app.deployment.sdk)
+        .get_object_tagging()
+        .bucket(&app.state().config.bucket)
+        .key(format!("{}/{id}", app.org))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        tags.tag_set()
+            .iter()
+            .map(|t| (t.key(), t.value()))
+            .collect::<Vec<_>>(),
+        [("filegate-public", "true")]
+    );
+
+    let inline = issued(&app, id, json!({})).await;
+    assert_eq!(
+        inline["url"],
+        format!("https://cdn.files.example/{}/{id}", app.org)
+    );
+    assert_eq!(
+        (inline["expires_in"].clone(), inline["expires_at"].clone()),
+        (json!(null), json!(null))
+    );
+    let attachment = issued(&app, id, json!({"attachment": true})).await;
+    assert!(
+        attachment["url"]
+            .as_str()
+            .unwrap()
+            .contains("X-Amz-Signature=")
+    );
+
+    let mut html = declaration;
+    html["name"] = "page.html".into();
+    html["content_type"] = "text/html".into();
+    let page = app.uploaded_file(html, &bytes).await;
+    let download = issued(&app, page["id"].as_str().unwrap(), json!({})).await;
+    assert!(
+        download["url"]
+            .as_str()
+            .unwrap()
+            .contains("X-Amz-Signature=")
+    );
+
+    // A private file never gets the public URL, and its object has no tag.
+    let private = app
+        .uploaded_file(pdf("private.pdf", bytes.len()), &bytes)
+        .await;
+    let download = issued(&app, private["id"].as_str().unwrap(), json!({})).await;
+    assert!(
+        download["url"]
+            .as_str()
+            .unwrap()
+            .contains("X-Amz-Signature=")
+    );
+}

@@ -477,3 +477,79 @@ async fn the_folder_counter_follows_finalize_moves_and_deletes() {
     app.delete(&format!("/v1/files/{id}")).await;
     store.delete_folder(&record).await.unwrap();
 }
+
+/// A finalize that read the file before a move must not count it in the folder it left: the
+/// status change is conditional on the folder it was read in, and the retry counts it where
+/// it is.
+#[tokio::test]
+async fn a_file_moved_while_being_finalized_counts_in_its_new_folder() {
+    use filegate_shared::audit::{AuditAction, AuditEvent, RequestOrigin};
+    use filegate_shared::auth::Actor;
+    use filegate_shared::files::FileStatus;
+    use filegate_shared::ids::{FileId, FolderId, OrgId};
+    use filegate_shared::store::{ChangeStatusError, StatusChange};
+    use filegate_shared::timestamp::Timestamp;
+
+    let app = spawn_app().await;
+    let a = app.create_folder("A", None).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let b = app.create_folder("B", None).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut body = pdf("moving.pdf", 10);
+    body["folder"] = a.clone().into();
+    let file = app.create_file(body).await;
+    let id = file["id"].as_str().unwrap();
+    assert_eq!(app.upload(&file, &bytes_of(10, 9)).await, StatusCode::OK);
+
+    let org = OrgId::parse(&app.org).unwrap();
+    let store = app.state().files.store();
+    let stale = store
+        .get_file(&org, &FileId::parse(id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let r = app
+        .patch(&format!("/v1/files/{id}"), &json!({"folder": b}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+
+    let now = Timestamp::now();
+    let change = StatusChange {
+        from: FileStatus::Pending,
+        to: FileStatus::Uploaded,
+        at: now,
+        error_message: None,
+    };
+    let event = AuditEvent::new(
+        &org,
+        stale.id,
+        AuditAction::FileUploaded,
+        &Actor::system("test"),
+        &RequestOrigin::default(),
+        now,
+    );
+    assert!(matches!(
+        store.change_status(&stale, &change, &event).await,
+        Err(ChangeStatusError::Conflict)
+    ));
+    let r = app.finalize(id).await;
+    assert_eq!(
+        (r.status, r.body["folder"].clone()),
+        (StatusCode::OK, json!(b))
+    );
+
+    let folder = |id: &str| {
+        let org = org.clone();
+        let id = FolderId::parse(id).unwrap();
+        async move { store.get_folder(&org, &id).await.unwrap().unwrap() }
+    };
+    assert!(
+        store.delete_folder(&folder(&b).await).await.is_err(),
+        "B holds it"
+    );
+    store.delete_folder(&folder(&a).await).await.unwrap();
+}
