@@ -1,0 +1,225 @@
+//! The SAM template deploys what the code serves: every documented route reaches a function,
+//! every function binary has a resource, the table has the indexes the store queries, and no
+//! policy of ours grants on `*`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde_yaml_ng::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn template() -> Value {
+    let text = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+    serde_yaml_ng::from_str(&text).unwrap()
+}
+
+fn resources(template: &Value) -> Vec<(String, &Value)> {
+    template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .map(|(name, resource)| (name.as_str().unwrap().to_owned(), resource))
+        .collect()
+}
+
+fn functions(template: &Value) -> Vec<(String, &Value)> {
+    resources(template)
+        .into_iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+        .collect()
+}
+
+#[test]
+fn every_documented_route_is_routed_to_a_function() {
+    let template = template();
+    let mut routed = BTreeSet::new();
+    for (_, function) in functions(&template) {
+        let Some(events) = function["Properties"]["Events"].as_mapping() else {
+            continue;
+        };
+        for event in events.values().filter(|e| e["Type"] == "HttpApi") {
+            let method = event["Properties"]["Method"]
+                .as_str()
+                .unwrap()
+                .to_uppercase();
+            let path = event["Properties"]["Path"].as_str().unwrap().to_owned();
+            assert!(routed.insert((method, path)), "routed twice: {event:?}");
+        }
+    }
+    let doc = serde_json::to_value(filegate_local::openapi()).unwrap();
+    let documented: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |method| (method.to_uppercase(), path.clone()))
+        })
+        .collect();
+    assert_eq!(
+        routed, documented,
+        "template.yaml's HttpApi events and openapi.json's operations differ"
+    );
+}
+
+/// The binaries of a function crate: `[[bin]]` names in its Cargo.toml.
+fn binaries(crate_dir: &Path) -> Vec<String> {
+    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
+    let mut names = Vec::new();
+    let mut in_bin = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_bin = line == "[[bin]]";
+        } else if in_bin && let Some(name) = line.strip_prefix("name = ") {
+            names.push(name.trim_matches('"').to_owned());
+        }
+    }
+    names
+}
+
+#[test]
+fn every_function_binary_has_a_resource_built_with_cargo_lambda() {
+    let template = template();
+    let mut deployed = BTreeSet::new();
+    for (name, function) in functions(&template) {
+        assert_eq!(
+            function["Metadata"]["BuildMethod"], "rust-cargolambda",
+            "{name}"
+        );
+        let code = function["Properties"]["CodeUri"].as_str().unwrap();
+        let binary = match function["Metadata"]["BuildProperties"]["Binary"].as_str() {
+            Some(binary) => binary.to_owned(),
+            None => {
+                let all = binaries(&root().join(code));
+                assert_eq!(
+                    all.len(),
+                    1,
+                    "{name}: {code} has several binaries; name one"
+                );
+                all[0].clone()
+            }
+        };
+        assert!(
+            deployed.insert((code.to_owned(), binary)),
+            "{name} deployed twice"
+        );
+    }
+    let mut built = BTreeSet::new();
+    for entry in std::fs::read_dir(root().join("functions")).unwrap() {
+        let dir = entry.unwrap().path();
+        let code = format!("functions/{}", dir.file_name().unwrap().to_str().unwrap());
+        for binary in binaries(&dir) {
+            built.insert((code.clone(), binary));
+        }
+    }
+    assert_eq!(deployed, built);
+}
+
+fn statements(value: &Value, found: &mut Vec<Value>) {
+    match value {
+        Value::Mapping(map) => {
+            if let Some(Value::Sequence(list)) = map.get("Statement") {
+                found.extend(list.iter().cloned());
+            }
+            for v in map.values() {
+                statements(v, found);
+            }
+        }
+        Value::Sequence(list) => list.iter().for_each(|v| statements(v, found)),
+        Value::Tagged(tagged) => statements(&tagged.value, found),
+        _ => {}
+    }
+}
+
+#[test]
+fn no_policy_of_ours_grants_on_every_resource() {
+    let mut found = Vec::new();
+    statements(&template()["Resources"], &mut found);
+    assert!(found.len() >= 10, "statements found: {}", found.len());
+    for statement in &found {
+        let resources = match &statement["Resource"] {
+            Value::Sequence(list) => list.clone(),
+            other => vec![other.clone()],
+        };
+        for resource in resources {
+            assert_ne!(resource.as_str(), Some("*"), "{statement:?}");
+            if let Some(text) = resource.as_str() {
+                assert!(!text.ends_with(":*"), "{statement:?}");
+            }
+        }
+        let actions = format!("{:?}", statement["Action"]);
+        assert!(
+            statement["Effect"] == "Deny" || !actions.contains(":*\""),
+            "wildcard action: {statement:?}"
+        );
+    }
+}
+
+#[test]
+fn the_table_has_what_the_store_queries() {
+    let template = template();
+    let table = &template["Resources"]["FilesTable"]["Properties"];
+    assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(
+        table["TimeToLiveSpecification"]["AttributeName"],
+        "expires_at"
+    );
+    assert_eq!(
+        table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        true
+    );
+    let indexes: Vec<(String, String, String)> = table["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|gsi| {
+            let key = |i: usize| {
+                gsi["KeySchema"][i]["AttributeName"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            };
+            assert_eq!(gsi["Projection"]["ProjectionType"], "ALL");
+            (
+                gsi["IndexName"].as_str().unwrap().to_owned(),
+                key(0),
+                key(1),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String, String)> = filegate_shared::store::INDEXES
+        .iter()
+        .map(|(name, pk)| ((*name).to_owned(), (*pk).to_owned(), "id".to_owned()))
+        .collect();
+    assert_eq!(indexes, expected);
+}
+
+#[test]
+fn s3_events_reach_the_finalizer_with_partial_batch_failures() {
+    let template = template();
+    let function = &template["Resources"]["AutoFinalizeFunction"];
+    let event = &function["Properties"]["Events"]["UploadEvents"];
+    assert_eq!(event["Type"], "SQS");
+    assert_eq!(
+        event["Properties"]["FunctionResponseTypes"][0],
+        "ReportBatchItemFailures"
+    );
+    let queue = &template["Resources"]["UploadEventsQueue"]["Properties"];
+    assert_eq!(queue["RedrivePolicy"]["maxReceiveCount"], 5);
+    // Without s3:ListBucket, HeadObject on a missing key is a 403 and finalize a 500.
+    for name in ["FinalizeFunction", "AutoFinalizeFunction"] {
+        let policies = format!(
+            "{:?}",
+            template["Resources"][name]["Properties"]["Policies"]
+        );
+        assert!(policies.contains("s3:ListBucket"), "{name}");
+    }
+    // The S3-event finalizer never holds the JWT secret.
+    let env = format!("{:?}", function["Properties"]["Environment"]);
+    assert!(!env.contains("FILEGATE_JWT_SECRET"), "{env}");
+}
