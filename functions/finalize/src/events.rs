@@ -248,7 +248,7 @@ mod tests {
             parse_notification("{}"),
             Notification::Unreadable(_)
         ));
-        let record = include_str!("../../../events/sqs-s3-object-created.json");
+        let record = include_str!("../../../events/auto-finalize/sqs-s3-object-created.json");
         let sqs: SqsEvent = serde_json::from_str(record).unwrap();
         let body = sqs.records[0].body.as_deref().unwrap();
         match parse_notification(body) {

@@ -10,5 +10,6 @@ mod isolation;
 mod listing;
 mod openapi;
 mod organize;
+mod sample_events;
 mod upload;
 mod validation;

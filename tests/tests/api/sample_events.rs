@@ -1,0 +1,212 @@
+//! The sample events in `events/` are real: each one goes through its function's handler code
+//! (`lambda_http`'s own payload parsing, then the function's router, or the S3-event handler)
+//! against the emulator, and gets the status it is meant to show.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use filegate_tests::{TestApp, bytes_of, pdf, spawn_app};
+use http::StatusCode;
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+/// The ids the sample events use, replaced by ids of rows this test creates.
+const SAMPLE_FILE: &str = "file_01JD3Q5Z8K2M4N6P8R0T2V4X6Z";
+const SAMPLE_FOLDER: &str = "fldr_01JD3Q5Z8K2M4N6P8R0T2V4X70";
+const SAMPLE_KEY: &str = "key_01JD3Q5Z8K2M4N6P8R0T2V4X71";
+
+/// Every HTTP sample, in an order that works as a story, with the status it shows.
+const HTTP_EVENTS: &[(&str, u16)] = &[
+    ("presign/create-file.json", 201),
+    ("presign/create-files.json", 201),
+    ("finalize/finalize.json", 200),
+    ("presign/download-url.json", 200),
+    ("metadata/get-file.json", 200),
+    ("metadata/list-files.json", 200),
+    ("metadata/update-file.json", 200),
+    ("metadata/patch-file.json", 200),
+    ("metadata/change-status.json", 200),
+    ("metadata/audit-trail.json", 200),
+    ("metadata/create-folder.json", 201),
+    ("metadata/list-folders.json", 200),
+    ("metadata/get-folder.json", 200),
+    ("metadata/update-folder.json", 200),
+    ("metadata/create-api-key.json", 201),
+    ("metadata/list-api-keys.json", 200),
+    ("metadata/revoke-api-key.json", 200),
+    ("metadata/delete-file.json", 200),
+    ("metadata/delete-folder.json", 200),
+];
+
+const S3_EVENTS: &[&str] = &[
+    "auto-finalize/sqs-s3-object-created.json",
+    "auto-finalize/s3-object-created.json",
+];
+
+fn events_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
+}
+
+fn read(name: &str) -> String {
+    std::fs::read_to_string(events_dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// The router a Lambda function runs, in the same layers.
+fn function_router(app: &TestApp, function: &str) -> axum::Router {
+    let state = app.state().clone();
+    let routes = match function {
+        "presign" => filegate_presign::router(state.clone()),
+        "finalize" => filegate_finalize::router(state.clone()),
+        "metadata" => filegate_metadata::router(state.clone()),
+        other => panic!("no HTTP function {other}"),
+    };
+    state.serve(routes)
+}
+
+#[tokio::test]
+async fn every_sample_event_is_handled_by_its_function() {
+    let app = spawn_app().await;
+    let admin = app.token_for(&app.org, Some("admin"));
+    let file = app
+        .uploaded_file(pdf("report.pdf", 64), &bytes_of(64, 1))
+        .await;
+    let folder = app.create_folder("Contracts", None).await;
+    let key = app
+        .send(
+            reqwest::Method::POST,
+            "/v1/api_keys",
+            Some(&admin),
+            Some(&json!({"name": "sample", "scopes": ["files:read"]})),
+        )
+        .await;
+    let ids = [
+        (SAMPLE_FILE, file["id"].as_str().unwrap().to_owned()),
+        (SAMPLE_FOLDER, folder["id"].as_str().unwrap().to_owned()),
+        (SAMPLE_KEY, key.body["id"].as_str().unwrap().to_owned()),
+    ];
+
+    for (name, status) in HTTP_EVENTS {
+        let mut text = read(name).replace("<JWT>", &admin);
+        for (sample, real) in &ids {
+            text = text.replace(sample, real);
+        }
+        let request = lambda_http::request::from_str(&text)
+            .unwrap_or_else(|e| panic!("{name} is not an API Gateway event: {e}"));
+        let (parts, body) = request.into_parts();
+        let request = http::Request::from_parts(parts, axum::body::Body::from(body.to_vec()));
+        let function = name.split('/').next().unwrap();
+        let response = function_router(&app, function)
+            .oneshot(request)
+            .await
+            .unwrap();
+        let got = response.status();
+        let request_id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        assert_eq!(
+            got,
+            StatusCode::from_u16(*status).unwrap(),
+            "{name}: {}",
+            String::from_utf8_lossy(&bytes)
+        );
+        // Behind API Gateway, the request id is API Gateway's.
+        assert!(request_id.ends_with("IAMEbPw="), "{name}: {request_id}");
+    }
+    // The samples ran as the story they tell: the file was renamed, processed and deleted.
+    let audit = app.get(&format!("/v1/files/{}/audit", ids[0].1)).await;
+    let actions: Vec<&str> = audit.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "file.created",
+            "file.uploaded",
+            "file.download_url_issued",
+            "file.renamed",
+            "file.status_changed",
+            "file.deleted"
+        ]
+    );
+    // API Gateway's view of the caller is what the audit trail records.
+    assert_eq!(audit.body["data"][3]["ip"], "203.0.113.10");
+    assert_eq!(audit.body["data"][3]["user_agent"], "curl/8.5.0");
+}
+
+#[tokio::test]
+async fn the_s3_samples_finalize_an_upload() {
+    for name in S3_EVENTS {
+        let app = spawn_app().await;
+        let file = app.create_file(pdf("report.pdf", 64)).await;
+        assert_eq!(
+            app.upload(&file, &bytes_of(64, 2)).await,
+            reqwest::StatusCode::OK
+        );
+        let id = file["id"].as_str().unwrap();
+        let text = read(name)
+            .replace(&format!("acme/{SAMPLE_FILE}"), &format!("{}/{id}", app.org))
+            .replace("filegate-files", &app.state().config.bucket);
+        let payload: Value = serde_json::from_str(&text).unwrap();
+        let response = filegate_finalize::events::handle(&app.state().files, payload, "sample")
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        if name.contains("sqs") {
+            assert_eq!(response["batchItemFailures"], json!([]), "{name}");
+        }
+        assert_eq!(
+            app.get(&format!("/v1/files/{id}")).await.body["status"],
+            "uploaded",
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn every_event_file_is_exercised_and_every_route_has_one() {
+    let mut on_disk = BTreeSet::new();
+    for dir in std::fs::read_dir(events_dir()).unwrap() {
+        let dir = dir.unwrap().path();
+        for file in std::fs::read_dir(&dir).unwrap() {
+            let file = file.unwrap().path();
+            on_disk.insert(format!(
+                "{}/{}",
+                dir.file_name().unwrap().to_str().unwrap(),
+                file.file_name().unwrap().to_str().unwrap()
+            ));
+        }
+    }
+    let exercised: BTreeSet<String> = HTTP_EVENTS
+        .iter()
+        .map(|(name, _)| (*name).to_owned())
+        .chain(S3_EVENTS.iter().map(|n| (*n).to_owned()))
+        .collect();
+    assert_eq!(on_disk, exercised);
+
+    let routes: BTreeSet<String> = HTTP_EVENTS
+        .iter()
+        .map(|(name, _)| {
+            let event: Value = serde_json::from_str(&read(name)).unwrap();
+            event["routeKey"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    let doc = serde_json::to_value(filegate_local::openapi()).unwrap();
+    let documented: BTreeSet<String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| format!("{} {path}", m.to_uppercase()))
+        })
+        .collect();
+    assert_eq!(routes, documented);
+}
