@@ -355,3 +355,19 @@ pub fn bytes_of(size: usize, seed: u8) -> Vec<u8> {
 pub fn sha256_base64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
 }
+
+/// Every operation of the OpenAPI document, as (METHOD, path template).
+pub fn documented_operations() -> std::collections::BTreeSet<(String, String)> {
+    let doc = serde_json::to_value(filegate_local::openapi()).unwrap();
+    doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |method| (method.to_uppercase(), path.clone()))
+        })
+        .collect()
+}

@@ -242,18 +242,7 @@ async fn another_orgs_ids_are_404_on_every_route_and_change_nothing() {
     assert_eq!(after, before, "org B changed nothing of org A's");
 
     // Every documented operation is in this test: a new route must be added here.
-    let doc = serde_json::to_value(filegate_local::openapi()).unwrap();
-    let documented: BTreeSet<(String, String)> = doc["paths"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .flat_map(|(path, item)| {
-            item.as_object()
-                .unwrap()
-                .keys()
-                .map(move |m| (m.to_uppercase(), path.clone()))
-        })
-        .collect();
+    let documented = filegate_tests::documented_operations();
     let missing: Vec<_> = documented.difference(&covered).collect();
     assert!(
         missing.is_empty(),
