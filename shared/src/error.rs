@@ -110,6 +110,17 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, ErrorType::NotFound, code, message)
     }
 
+    /// 422: well-formed, but not something this request can work with (a URL that is not a
+    /// presigned URL, say).
+    pub fn unprocessable(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorType::InvalidRequestError,
+            code,
+            message,
+        )
+    }
+
     /// 409: the resource is not in a state that allows the request.
     pub fn conflict(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(StatusCode::CONFLICT, ErrorType::Conflict, code, message)

@@ -16,6 +16,7 @@ pub mod lifecycle;
 pub mod listing;
 pub mod objects;
 pub mod organize;
+pub mod presigned;
 pub mod service;
 pub mod store;
 pub mod telemetry;
