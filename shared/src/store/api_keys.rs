@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 
-use super::{Cancelled, IndexQuery, Item, MetadataStore, Page, cancellation, failed, org_pk, s};
+use super::{
+    Cancelled, IndexQuery, Item, MetadataStore, Page, cancellation, failed, index_start, org_pk, s,
+};
 use crate::api_keys::{ApiKeyRecord, SecretHash};
 use crate::aws::{StorageError, StorageOperation};
 use crate::ids::{ApiKeyId, OrgId};
@@ -79,14 +81,8 @@ impl MetadataStore {
             ]),
             forward: false,
         };
-        let start = after.map(|id| {
-            HashMap::from([
-                ("pk".to_owned(), s(key_pk(org, &id))),
-                ("sk".to_owned(), s(KEY_SK)),
-                ("org_pk".to_owned(), s(pk.clone())),
-                ("id".to_owned(), s(id.to_string())),
-            ])
-        });
+        let start =
+            after.map(|id| index_start(key_pk(org, &id), KEY_SK, "org_pk", &pk, id.to_string()));
         self.page(StorageOperation::ListApiKeys, query, start, limit)
             .await
     }

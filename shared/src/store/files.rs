@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, TransactWr
 
 use super::{
     Cancelled, EVENT_SK_PREFIX, FILE_SK, FOLDER_SK, IndexQuery, Item, MetadataStore, Page,
-    cancellation, children_pk, failed, file_pk, folder_pk, org_pk, s, status_pk,
+    cancellation, children_pk, failed, file_pk, folder_pk, index_start, org_pk, s, status_pk,
 };
 use crate::audit::AuditEvent;
 use crate::aws::{StorageError, StorageOperation};
@@ -530,14 +530,8 @@ impl MetadataStore {
             values,
             forward: false,
         };
-        let start = after.map(|id| {
-            HashMap::from([
-                ("pk".to_owned(), s(file_pk(org, &id))),
-                ("sk".to_owned(), s(FILE_SK)),
-                (pk_attr.to_owned(), s(pk.clone())),
-                ("id".to_owned(), s(id.to_string())),
-            ])
-        });
+        let start =
+            after.map(|id| index_start(file_pk(org, &id), FILE_SK, pk_attr, &pk, id.to_string()));
         self.page(StorageOperation::ListFiles, query, start, limit)
             .await
     }

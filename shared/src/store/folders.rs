@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, TransactWr
 
 use super::{
     Cancelled, FOLDER_SK, IndexQuery, Item, MetadataStore, Page, cancellation, children_pk, failed,
-    folder_pk, org_pk, s,
+    folder_pk, index_start, org_pk, s,
 };
 use crate::aws::{StorageError, StorageOperation};
 use crate::files::FileName;
@@ -104,14 +104,8 @@ impl MetadataStore {
             ]),
             forward: false,
         };
-        let start = after.map(|id| {
-            HashMap::from([
-                ("pk".to_owned(), s(folder_pk(org, &id))),
-                ("sk".to_owned(), s(FOLDER_SK)),
-                (pk_attr.to_owned(), s(pk.clone())),
-                ("id".to_owned(), s(id.to_string())),
-            ])
-        });
+        let start = after
+            .map(|id| index_start(folder_pk(org, &id), FOLDER_SK, pk_attr, &pk, id.to_string()));
         self.page(StorageOperation::ListFolders, query, start, limit)
             .await
     }

@@ -341,6 +341,17 @@ pub const INDEXES: &[(&str, &str)] = &[
     ("by_status", "status_pk"),
 ];
 
+/// The `ExclusiveStartKey` of an index Query that resumes after the row `pk`/`sk` with `id`:
+/// the table's key and the index's key together.
+fn index_start(pk: String, sk: &str, index_attr: &str, index_pk: &str, id: String) -> Item {
+    HashMap::from([
+        ("pk".to_owned(), s(pk)),
+        ("sk".to_owned(), s(sk)),
+        (index_attr.to_owned(), s(index_pk)),
+        ("id".to_owned(), s(id)),
+    ])
+}
+
 /// Where a page ends: the `id` of an item or of a `LastEvaluatedKey` (audit events page on
 /// their sort key, `EVT#<id>`).
 fn position_of(item: &Item) -> Option<String> {
