@@ -13,6 +13,7 @@ use axum::routing::get;
 use filegate_shared::config::{AuthConfig, Config};
 use filegate_shared::error::ErrorBody;
 use filegate_shared::http::AppState;
+use filegate_shared::proxy::PresignedProxy;
 use serde::Serialize;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -35,6 +36,10 @@ pub fn app(state: AppState) -> Router {
         .merge(filegate_presign::router(state.clone()))
         .merge(filegate_finalize::router(state.clone()))
         .merge(filegate_metadata::router(state.clone()))
+        .merge(filegate_proxy::router(
+            state.clone(),
+            PresignedProxy::from_config(&state.config),
+        ))
         .route("/openapi.json", get(|| async { axum::Json(openapi()) }));
     state.serve(router)
 }
@@ -55,6 +60,7 @@ pub fn app(state: AppState) -> Router {
         (name = "files", description = "Uploads, downloads, file metadata and audit trail"),
         (name = "folders", description = "Folders that files and other folders live in"),
         (name = "api_keys", description = "Keys an organisation's servers send as X-API-Key (scope admin)"),
+        (name = "proxy", description = "S3 objects streamed through the API for clients that cannot reach S3"),
     )
 )]
 struct BaseApi;
@@ -92,6 +98,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(filegate_presign::PresignApi::openapi());
     doc.merge(filegate_finalize::FinalizeApi::openapi());
     doc.merge(filegate_metadata::MetadataApi::openapi());
+    doc.merge(filegate_proxy::ProxyApi::openapi());
     doc
 }
 

@@ -103,6 +103,9 @@ pub struct Config {
     /// Where public files are served from (a CDN in front of the bucket), without a trailing
     /// slash: download URLs of `public` files are `<base>/<object key>`.
     pub public_base_url: Option<String>,
+    /// Largest body the streaming proxy sends (`FILEGATE_PROXY_MAX_BYTES`); Lambda cuts
+    /// streamed responses at 200 MB, so larger objects get 413 before the first byte.
+    pub proxy_max_bytes: u64,
 }
 
 impl Config {
@@ -205,6 +208,12 @@ impl Config {
                 .ok_or(ConfigError::Missing("AWS_REGION"))?,
             endpoint_url: get("AWS_ENDPOINT_URL"),
             tls_native_roots,
+            proxy_max_bytes: number(
+                "FILEGATE_PROXY_MAX_BYTES",
+                crate::streaming::LAMBDA_STREAM_LIMIT,
+                1,
+                u64::MAX,
+            )?,
             uploads: UploadPolicy {
                 max_upload_bytes: number(
                     "FILEGATE_MAX_UPLOAD_BYTES",

@@ -37,11 +37,18 @@ impl Disposition {
             Self::Inline
         }
     }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Inline => "inline",
+            Self::Attachment => "attachment",
+        }
+    }
 }
 
 /// Types a browser renders as a document that can run script (HTML, SVG, XML with XSLT,
 /// JavaScript), or plugins that could.
-fn is_active_content(essence: &str) -> bool {
+pub(crate) fn is_active_content(essence: &str) -> bool {
     matches!(
         essence,
         "text/html"
@@ -85,10 +92,7 @@ const PATH_SEGMENT_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
 /// `inline|attachment; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded>`
 /// (RFC 6266 §4.3: old clients read the first, every current one the second).
 pub fn content_disposition(disposition: Disposition, name: &FileName) -> String {
-    let kind = match disposition {
-        Disposition::Inline => "inline",
-        Disposition::Attachment => "attachment",
-    };
+    let kind = disposition.as_str();
     let name = name.as_str();
     format!(
         "{kind}; filename=\"{}\"; filename*=UTF-8''{}",
@@ -252,13 +256,7 @@ impl FileService {
             origin,
             now,
         )
-        .with_detail(
-            "disposition",
-            match disposition {
-                Disposition::Inline => "inline",
-                Disposition::Attachment => "attachment",
-            },
-        )
+        .with_detail("disposition", disposition.as_str())
         .with_detail("expires_in", download.expires_in)
         .with_detail("public", download.expires_in.is_none());
         self.store().record_event(&event).await?;

@@ -146,6 +146,45 @@ impl ApiError {
         )
     }
 
+    /// 410: the request names something that existed but no longer works (an expired or
+    /// tampered presigned URL).
+    pub fn gone(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::GONE, ErrorType::Gone, code, message)
+    }
+
+    /// 416: a `Range` outside the object.
+    pub fn range_not_satisfiable(
+        code: &'static str,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self::new(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            ErrorType::InvalidRequestError,
+            code,
+            message,
+        )
+    }
+
+    /// 502: an upstream (S3 behind a presigned URL) was unreachable or answered unexpectedly.
+    pub fn bad_gateway(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(
+            StatusCode::BAD_GATEWAY,
+            ErrorType::UpstreamError,
+            code,
+            message,
+        )
+    }
+
+    /// 504: an upstream did not answer in time.
+    pub fn gateway_timeout(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            ErrorType::UpstreamError,
+            code,
+            message,
+        )
+    }
+
     /// 500. The cause is logged here, once, and never shown to the client.
     pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
         tracing::error!(error = %ErrorChain(cause), "internal error");

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_s3::Client;
+use aws_sdk_s3::error::ProvideErrorMetadata as _;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::types::{ChecksumMode, ServerSideEncryption};
 use serde::Serialize;
@@ -13,6 +14,7 @@ use utoipa::ToSchema;
 use crate::aws::{StorageError, StorageOperation};
 use crate::config::Encryption;
 use crate::files::{ContentType, FileSize, Sha256Checksum};
+use crate::streaming::ByteRange;
 use crate::timestamp::Timestamp;
 
 /// The object tag of `public` files. A CDN in front of the bucket
@@ -45,6 +47,28 @@ pub struct ObjectHead {
     /// Full-object SHA-256 when S3 has one (it does when the upload sent the checksum header).
     pub checksum_sha256: Option<String>,
     pub etag: Option<String>,
+}
+
+/// What GetObject found.
+#[derive(Debug)]
+pub enum ObjectRead {
+    Found(ObjectBody),
+    Missing,
+    /// The range starts past the end of the object.
+    RangeNotSatisfiable,
+}
+
+/// An object (or the requested range of it) whose body has not been read yet.
+#[derive(Debug)]
+pub struct ObjectBody {
+    /// Bytes in `body`: the range's length for a range request.
+    pub content_length: Option<u64>,
+    /// `bytes first-last/total`, for a range request.
+    pub content_range: Option<String>,
+    pub etag: Option<String>,
+    /// As an HTTP date.
+    pub last_modified: Option<String>,
+    pub body: aws_smithy_types::body::SdkBody,
 }
 
 #[derive(Debug, Clone)]
@@ -209,6 +233,42 @@ impl ObjectStore {
             hasher.update(&chunk);
         }
         Ok(Sha256Checksum::from_digest(&hasher.finalize()))
+    }
+
+    /// GetObject, optionally of one byte range, returned as soon as S3 has sent the headers:
+    /// the body is still on the wire and is read only as the caller forwards it.
+    pub async fn open(
+        &self,
+        key: &str,
+        range: Option<ByteRange>,
+    ) -> Result<ObjectRead, StorageError> {
+        let result = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .set_range(range.map(|r| r.header_value()))
+            .send()
+            .await;
+        let out = match result {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
+                return Ok(ObjectRead::Missing);
+            }
+            Err(e) if e.as_service_error().and_then(|s| s.code()) == Some("InvalidRange") => {
+                return Ok(ObjectRead::RangeNotSatisfiable);
+            }
+            Err(e) => return Err(StorageError::new(StorageOperation::ReadObject, e)),
+        };
+        Ok(ObjectRead::Found(ObjectBody {
+            content_length: out.content_length.and_then(|n| u64::try_from(n).ok()),
+            content_range: out.content_range,
+            etag: out.e_tag,
+            last_modified: out
+                .last_modified
+                .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::HttpDate).ok()),
+            body: out.body.into_inner(),
+        }))
     }
 
     /// Deletes an object; deleting a missing object succeeds, so retries are safe.

@@ -1,0 +1,109 @@
+//! `GET /v1/proxy/file` (the presigned URL is the capability) and `GET /v1/files/{id}/content`
+//! (authenticated): S3 objects streamed through the API for clients that cannot reach S3.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::get;
+use filegate_shared::audit::RequestOrigin;
+use filegate_shared::auth::{Caller, Scope};
+use filegate_shared::error::{ApiError, AuthErrors, ErrorBody};
+use filegate_shared::http::{AppState, PathId, QueryParams};
+use filegate_shared::ids::FileId;
+use filegate_shared::proxy::{PresignedProxy, Proxied, ProxyQuery};
+use filegate_shared::streaming::{ByteRange, Content, ContentQuery, ContentRequest};
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(paths(proxy_file, file_content))]
+pub struct ProxyApi;
+
+pub fn router(state: AppState, proxy: PresignedProxy) -> Router {
+    Router::new()
+        .route("/v1/proxy/file", get(proxy_file))
+        .with_state(Arc::new(proxy))
+        .merge(
+            Router::new()
+                .route("/v1/files/{id}/content", get(file_content))
+                .with_state(state),
+        )
+}
+
+/// Stream an object through the API, given a presigned GET URL of this deployment's bucket.
+///
+/// No credentials: the presigned URL is the capability, and S3 checks its signature and
+/// expiry. Only `https` URLs of this deployment's bucket endpoints are fetched (no other
+/// hosts, ports, buckets, IP addresses or userinfo); redirects are never followed. Send
+/// `Range: bytes=…` for a part (`206`). Bodies over 200 MB (Lambda's streamed-response limit)
+/// are refused with `413 too_large_for_proxy` before the first byte: use a download URL, or
+/// ranges. Active types (HTML, SVG, …) are always served as attachments, with `nosniff`.
+#[utoipa::path(
+    get, path = "/v1/proxy/file", tag = "proxy",
+    params(ProxyQuery, ("Range" = Option<String>, Header, description = "One byte range, e.g. `bytes=0-99` or `bytes=-100`")),
+    responses(
+        (status = 200, description = "The object, streamed, with S3's `Content-Type`, `Content-Length`, `Content-Disposition`, `ETag`, `Last-Modified`", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 206, description = "The requested range, with `Content-Range`", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 400, description = "Malformed `Range` (`invalid_range`) or query", body = ErrorBody),
+        (status = 403, description = "Not an https URL of this deployment's bucket, or not a filegate object (`url_not_allowed`)", body = ErrorBody),
+        (status = 404, description = "The object no longer exists (`object_not_found`)", body = ErrorBody),
+        (status = 410, description = "S3 says the URL expired (`presigned_url_expired`) or its signature is invalid (`presigned_url_invalid`)", body = ErrorBody),
+        (status = 413, description = "Over the proxy's limit (`too_large_for_proxy`)", body = ErrorBody),
+        (status = 416, description = "The range starts past the end (`range_not_satisfiable`)", body = ErrorBody),
+        (status = 422, description = "`presigned_url` missing (`presigned_url_missing`), not a URL (`invalid_presigned_url`), or without SigV4 query parameters (`not_presigned`)", body = ErrorBody),
+        (status = 502, description = "S3 unreachable (`upstream_unreachable`), redirecting (`upstream_redirect`) or failing (`upstream_error`)", body = ErrorBody),
+        (status = 504, description = "S3 did not answer in time (`upstream_timeout`)", body = ErrorBody),
+    ),
+    security(())
+)]
+async fn proxy_file(
+    State(proxy): State<Arc<PresignedProxy>>,
+    QueryParams(query): QueryParams<ProxyQuery>,
+    headers: HeaderMap,
+) -> Result<Proxied, ApiError> {
+    let range = ByteRange::from_headers(&headers)?;
+    proxy.fetch(query.presigned_url.as_deref(), range).await
+}
+
+/// Stream a file's bytes through the API (for clients that cannot reach S3).
+///
+/// Same `Content-Type` and `Content-Disposition` as a download URL (`?attachment=true` to
+/// download; active types are always attachments). Send `Range: bytes=…` for a part
+/// (`206`). Only `uploaded`, `processing` and `ready` files; writes a
+/// `file.content_streamed` audit event. Bodies over 200 MB are refused with
+/// `413 too_large_for_proxy`: use a download URL, or ranges.
+#[utoipa::path(
+    get, path = "/v1/files/{id}/content", tag = "files",
+    params(("id" = String, Path, description = "File id (`file_…`)"), ContentQuery,
+           ("Range" = Option<String>, Header, description = "One byte range, e.g. `bytes=0-99` or `bytes=-100`")),
+    responses(
+        (status = 200, description = "The file, streamed", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 206, description = "The requested range, with `Content-Range`", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 400, description = "Malformed id, query or `Range` (`invalid_range`)", body = ErrorBody),
+        (status = 404, description = "No such file in the caller's organisation", body = ErrorBody),
+        (status = 409, description = "The file is `pending` or `failed` (`file_not_ready`)", body = ErrorBody),
+        (status = 413, description = "Over the proxy's limit (`too_large_for_proxy`)", body = ErrorBody),
+        (status = 416, description = "The range starts past the end (`range_not_satisfiable`)", body = ErrorBody),
+        AuthErrors,
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+async fn file_content(
+    State(state): State<AppState>,
+    caller: Caller,
+    origin: RequestOrigin,
+    PathId(id): PathId<FileId>,
+    QueryParams(query): QueryParams<ContentQuery>,
+    headers: HeaderMap,
+) -> Result<Content, ApiError> {
+    caller.require(Scope::FilesRead)?;
+    let request = ContentRequest {
+        attachment: query.attachment.unwrap_or(false),
+        range: ByteRange::from_headers(&headers)?,
+    };
+    state
+        .files
+        .stream_content(&caller, &origin, &id, request, state.config.proxy_max_bytes)
+        .await
+}
