@@ -52,7 +52,7 @@ pub struct ObjectHead {
 /// What GetObject found.
 #[derive(Debug)]
 pub enum ObjectRead {
-    Found(ObjectBody),
+    Found(Box<ObjectBody>),
     Missing,
     /// The range starts past the end of the object.
     RangeNotSatisfiable,
@@ -260,7 +260,7 @@ impl ObjectStore {
             }
             Err(e) => return Err(StorageError::new(StorageOperation::ReadObject, e)),
         };
-        Ok(ObjectRead::Found(ObjectBody {
+        Ok(ObjectRead::Found(Box::new(ObjectBody {
             content_length: out.content_length.and_then(|n| u64::try_from(n).ok()),
             content_range: out.content_range,
             etag: out.e_tag,
@@ -268,7 +268,7 @@ impl ObjectStore {
                 .last_modified
                 .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::HttpDate).ok()),
             body: out.body.into_inner(),
-        }))
+        })))
     }
 
     /// Deletes an object; deleting a missing object succeeds, so retries are safe.

@@ -1,6 +1,8 @@
 //! The one test harness: an emulator per test run, and per test its own table, bucket and
 //! queue, with the real routers served on 127.0.0.1 on a free port.
 
+pub mod checking_s3;
+
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -35,6 +37,7 @@ pub struct TestOptions {
     pub allowed_content_types: Option<&'static str>,
     pub cors_allowed_origins: Option<&'static str>,
     pub public_base_url: Option<&'static str>,
+    pub proxy_max_bytes: Option<u64>,
 }
 
 pub struct TestApp {
@@ -54,6 +57,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     let name = format!("fg-{id}");
     let endpoint = emulator_endpoint().to_owned();
     let max_upload = options.max_upload_bytes.map(|n| n.to_string());
+    let proxy_max = options.proxy_max_bytes.map(|n| n.to_string());
     let lookup = |key: &str| {
         match key {
             "AWS_REGION" => Some("us-east-1"),
@@ -64,6 +68,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
             "FILEGATE_ALLOWED_CONTENT_TYPES" => options.allowed_content_types,
             "FILEGATE_CORS_ALLOWED_ORIGINS" => options.cors_allowed_origins,
             "FILEGATE_PUBLIC_BASE_URL" => options.public_base_url,
+            "FILEGATE_PROXY_MAX_BYTES" => proxy_max.as_deref(),
             _ => None,
         }
         .map(str::to_owned)
@@ -76,9 +81,20 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     if options.event_poller {
         deployment.spawn_event_poller();
     }
+    let base = serve(deployment.state.clone()).await;
+    TestApp {
+        base,
+        http: reqwest::Client::builder().no_proxy().build().unwrap(),
+        deployment,
+        org: format!("org-{id}"),
+    }
+}
+
+/// Serves every router on `state` at 127.0.0.1 and a free port; returns the base URL.
+async fn serve(state: AppState) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = filegate_local::app(deployment.state.clone());
+    let app = filegate_local::app(state);
     tokio::spawn(async move {
         axum::serve(
             listener,
@@ -87,12 +103,43 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         .await
         .unwrap();
     });
-    TestApp {
-        base: format!("http://{addr}"),
-        http: reqwest::Client::builder().no_proxy().build().unwrap(),
-        deployment,
-        org: format!("org-{id}"),
-    }
+    format!("http://{addr}")
+}
+
+/// Settings with `endpoint` as the only AWS endpoint.
+fn config_at(endpoint: &str, bucket: &str) -> (Config, AuthConfig) {
+    let lookup = |key: &str| {
+        match key {
+            "AWS_REGION" => Some("us-east-1"),
+            "AWS_ENDPOINT_URL" => Some(endpoint),
+            "FILEGATE_TABLE" | "FILEGATE_BUCKET" => Some(bucket),
+            "FILEGATE_JWT_SECRET" => Some(SECRET),
+            _ => None,
+        }
+        .map(str::to_owned)
+    };
+    (
+        Config::from_lookup(lookup).expect("test config is valid"),
+        AuthConfig::from_lookup(lookup).expect("test auth config is valid"),
+    )
+}
+
+/// The API with `s3_endpoint` as its only AWS endpoint and nothing provisioned, for the
+/// routes that need nothing but S3 (the presigned-URL proxy): against an S3 that checks
+/// signatures, an unreachable one, or a scripted one.
+pub async fn spawn_proxy_against(s3_endpoint: &str, bucket: &str) -> String {
+    let (config, auth) = config_at(s3_endpoint, bucket);
+    let sdk = filegate_shared::aws::emulator_sdk_config(&config).await;
+    let clients = filegate_shared::aws::AwsClients::from_sdk_config(&sdk, &config);
+    serve(AppState::new(config, &auth, &clients)).await
+}
+
+/// An S3 client for `endpoint`, built as filegate builds its own (path-style, the emulator
+/// credentials).
+pub async fn s3_client_at(endpoint: &str) -> aws_sdk_s3::Client {
+    let (config, _) = config_at(endpoint, "unused");
+    let sdk = filegate_shared::aws::emulator_sdk_config(&config).await;
+    filegate_shared::aws::s3_client(&sdk, &config)
 }
 
 /// A response with its body read, checked for the headers every response must carry.
@@ -104,7 +151,7 @@ pub struct TestResponse {
 }
 
 impl TestResponse {
-    async fn read(response: reqwest::Response) -> Self {
+    pub async fn read(response: reqwest::Response) -> Self {
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.unwrap();
@@ -370,4 +417,18 @@ pub fn documented_operations() -> std::collections::BTreeSet<(String, String)> {
                 .map(move |method| (method.to_uppercase(), path.clone()))
         })
         .collect()
+}
+
+/// `size` bytes with no repeating pattern (xorshift), so misplaced chunks change the hash.
+pub fn noise(size: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = Vec::with_capacity(size + 8);
+    while out.len() < size {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        out.extend_from_slice(&state.to_le_bytes());
+    }
+    out.truncate(size);
+    out
 }

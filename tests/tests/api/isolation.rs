@@ -141,6 +141,12 @@ async fn another_orgs_ids_are_404_on_every_route_and_change_nothing() {
             Some(json!({})),
         ),
         (
+            Method::GET,
+            "/v1/files/{id}/content",
+            format!("/v1/files/{f}/content"),
+            None,
+        ),
+        (
             Method::POST,
             "/v1/folders",
             "/v1/folders".into(),
@@ -235,6 +241,9 @@ async fn another_orgs_ids_are_404_on_every_route_and_change_nothing() {
     .await;
     assert_eq!(r.status, StatusCode::CREATED);
     covered.insert(("POST".to_owned(), "/v1/api_keys".to_owned()));
+    // The proxy takes no credentials and knows no organisation: a presigned URL is the
+    // capability, whoever holds it, and S3 checks it (tests/api/proxy.rs).
+    covered.insert(("GET".to_owned(), "/v1/proxy/file".to_owned()));
 
     let mut after = snapshot().await;
     // B's key is one more row in the shared table (two: key and lookup); nothing of A's moved.

@@ -10,6 +10,7 @@ mod isolation;
 mod listing;
 mod openapi;
 mod organize;
+mod proxy;
 mod sample_events;
 mod upload;
 mod validation;
