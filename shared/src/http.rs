@@ -395,9 +395,18 @@ pub fn with_common_layers(router: Router<()>, config: &Config) -> Router<()> {
             .allow_headers([
                 header::AUTHORIZATION,
                 header::CONTENT_TYPE,
+                header::RANGE,
                 header::HeaderName::from_static("x-api-key"),
             ])
-            .expose_headers([header::HeaderName::from_static("x-request-id")])
+            // What a browser needs to read from streamed content (the proxy's function URL
+            // leaves CORS to this layer).
+            .expose_headers([
+                header::HeaderName::from_static("x-request-id"),
+                header::CONTENT_DISPOSITION,
+                header::CONTENT_RANGE,
+                header::ETAG,
+                header::ACCEPT_RANGES,
+            ])
             .max_age(std::time::Duration::from_secs(600))
     });
     router

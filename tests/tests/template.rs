@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde_yaml_ng::Value;
+use utoipa::OpenApi as _;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -49,11 +50,35 @@ fn every_documented_route_is_routed_to_a_function() {
             assert!(routed.insert((method, path)), "routed twice: {event:?}");
         }
     }
+    // The streaming routes are the proxy function's URL (RESPONSE_STREAM), never HTTP API
+    // routes, which would buffer them.
+    let proxy = &template["Resources"]["ProxyFunction"]["Properties"];
+    assert_eq!(proxy["CodeUri"], "functions/proxy");
+    assert_eq!(proxy["FunctionUrlConfig"]["InvokeMode"], "RESPONSE_STREAM");
+    let streamed = operations(&filegate_proxy::ProxyApi::openapi());
+    assert!(!streamed.is_empty());
+    for operation in &streamed {
+        assert!(
+            routed.insert(operation.clone()),
+            "{operation:?} is an HTTP API route: it would be buffered"
+        );
+    }
     let documented = filegate_tests::documented_operations();
     assert_eq!(
         routed, documented,
-        "template.yaml's HttpApi events and openapi.json's operations differ"
+        "template.yaml's routes (HttpApi events and the proxy's URL) and openapi.json's operations differ"
     );
+}
+
+fn operations(doc: &utoipa::openapi::OpenApi) -> BTreeSet<(String, String)> {
+    let doc = serde_json::to_value(doc).unwrap();
+    let mut found = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            found.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+    found
 }
 
 /// The binaries of a function crate: `[[bin]]` names in its Cargo.toml.
