@@ -5,9 +5,16 @@
 //! so memory stays flat whatever the object's size. Dropping the response (the client went
 //! away) drops S3's body with it, which closes that connection: nothing more is read.
 
+use std::future::Future as _;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use http_body::{Frame, SizeHint};
 
 use crate::audit::{AuditAction, AuditEvent, RequestOrigin};
 use crate::auth::Caller;
@@ -22,6 +29,11 @@ use crate::timestamp::Timestamp;
 /// about 2 MB/s), so the proxy refuses larger bodies before sending a byte rather than
 /// cutting them off mid-way. Decimal megabytes: the conservative reading of the limit.
 pub const LAMBDA_STREAM_LIMIT: u64 = 200_000_000;
+
+/// How long S3 may send nothing, while we wait for it, before the stream is abandoned. The
+/// SDK and hyper time out connects and headers, never a body (aws-sdk-rust#1176); without
+/// this a stalled connection would hold the function until Lambda's own timeout.
+pub const STALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// One byte range (RFC 9110 §14.1.2). S3 serves one range per GET, so that is all we take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,7 +222,7 @@ impl StreamedObject {
                 StatusCode::OK
             },
             headers: kept,
-            body,
+            body: Body::new(StallGuard::new(body, STALL_TIMEOUT)),
         }
     }
 
@@ -220,6 +232,78 @@ impl StreamedObject {
 
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
+    }
+}
+
+/// Ends a body with an error when its source has sent nothing for `limit` while we were
+/// waiting for it. Only time spent waiting on the source counts: a slow client (Lambda
+/// streams at 2 MB/s) polls rarely, which is not a stall.
+struct StallGuard {
+    inner: Body,
+    limit: Duration,
+    /// Made at the first wait (a timer needs the runtime, which building a response may not
+    /// have), then reset at each wait.
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    waiting: bool,
+}
+
+impl StallGuard {
+    fn new(inner: Body, limit: Duration) -> Self {
+        Self {
+            inner,
+            limit,
+            deadline: None,
+            waiting: false,
+        }
+    }
+}
+
+impl http_body::Body for StallGuard {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(frame) => {
+                this.waiting = false;
+                Poll::Ready(frame)
+            }
+            Poll::Pending => {
+                let deadline = tokio::time::Instant::now() + this.limit;
+                let timer = this
+                    .deadline
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                if !this.waiting {
+                    this.waiting = true;
+                    timer.as_mut().reset(deadline);
+                }
+                match timer.as_mut().poll(cx) {
+                    Poll::Ready(()) => {
+                        tracing::warn!(
+                            seconds = this.limit.as_secs(),
+                            "S3 stalled mid-body; stream abandoned"
+                        );
+                        Poll::Ready(Some(Err(axum::Error::new(std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            "S3 sent nothing in time",
+                        )))))
+                    }
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 
@@ -363,6 +447,66 @@ mod tests {
 
     fn parse(value: &str) -> Result<ByteRange, (StatusCode, &'static str)> {
         ByteRange::parse(value).map_err(|e| (e.status(), e.code()))
+    }
+
+    /// A body fed through a channel, so that the test decides when frames arrive.
+    fn channel_body() -> (
+        tokio::sync::mpsc::UnboundedSender<Result<Frame<Bytes>, std::io::Error>>,
+        StallGuard,
+    ) {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let frames = futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|frame| (frame, rx))
+        });
+        let body = Body::new(http_body_util::StreamBody::new(frames));
+        (tx, StallGuard::new(body, Duration::from_secs(30)))
+    }
+
+    fn data(text: &'static str) -> Result<Frame<Bytes>, std::io::Error> {
+        Ok(Frame::data(Bytes::from_static(text.as_bytes())))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_source_that_stalls_ends_the_body_with_an_error() {
+        use http_body_util::BodyExt as _;
+        let (tx, mut body) = channel_body();
+        tx.send(data("abc")).unwrap();
+        let frame = body.frame().await.unwrap().unwrap();
+        assert_eq!(frame.into_data().unwrap(), "abc");
+        // A slow reader comes back after a minute and the next bytes are there: no stall.
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        tx.send(data("def")).unwrap();
+        let frame = body.frame().await.unwrap().unwrap();
+        assert_eq!(frame.into_data().unwrap(), "def");
+        // Now the source sends nothing: after 30 s of waiting for it, the body fails.
+        let started = tokio::time::Instant::now();
+        let error = tokio::time::timeout(Duration::from_secs(600), body.frame())
+            .await
+            .expect("the stall was never detected")
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(started.elapsed(), Duration::from_secs(30));
+        assert!(error.to_string().contains("in time"), "{error}");
+        drop(tx);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_source_that_is_slow_but_steady_is_not_a_stall() {
+        use http_body_util::BodyExt as _;
+        let (tx, mut body) = channel_body();
+        let sender = tokio::spawn(async move {
+            for _ in 0..5 {
+                tokio::time::sleep(Duration::from_secs(20)).await;
+                tx.send(data("x")).unwrap();
+            }
+        });
+        let mut frames = 0;
+        while let Some(frame) = body.frame().await {
+            frame.unwrap();
+            frames += 1;
+        }
+        assert_eq!(frames, 5);
+        sender.await.unwrap();
     }
 
     #[test]

@@ -18,30 +18,23 @@ const BINARIES: &[&str] = &[
     "finalize",
     "auto-finalize",
     "metadata",
+    "proxy",
 ];
 
 fn main() {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(&workspace)
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            "filegate-presign",
-            "-p",
-            "filegate-finalize",
-        ])
-        .args(["-p", "filegate-metadata", "-p", "filegate-tests", "--bins"])
-        .status()
-        .expect("cargo build");
-    assert!(status.success(), "release build failed");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace.join("target"))
-        .join("release");
+    let target = filegate_tests::release_build(&[
+        "-p",
+        "filegate-presign",
+        "-p",
+        "filegate-finalize",
+        "-p",
+        "filegate-metadata",
+        "-p",
+        "filegate-proxy",
+        "-p",
+        "filegate-tests",
+        "--bins",
+    ]);
 
     // Rounds interleave the binaries, so drift in the machine's speed (it is shared) hits all
     // of them alike and the ratios stay comparable. One unmeasured round warms the page cache.

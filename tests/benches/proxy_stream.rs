@@ -5,7 +5,7 @@
 //! `cargo bench -p filegate-tests --bench proxy_stream` builds the release `filegate-local`,
 //! starts moto and prints a table. Everything listens on 127.0.0.1.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -18,27 +18,18 @@ const ROUNDS: usize = 3;
 const MIB: u64 = 1 << 20;
 
 fn main() {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(&workspace)
-        .args(["build", "--release", "--quiet", "-p", "filegate-local"])
-        .status()
-        .expect("cargo build");
-    assert!(status.success(), "release build failed");
-    let binary = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace.join("target"))
-        .join("release/filegate-local");
+    let binary = filegate_tests::release_build(&["-p", "filegate-local"]).join("filegate-local");
     let emulator = Emulator::start(&Emulator::default_python()).expect("moto (scripts/setup)");
     let runtime = tokio::runtime::Runtime::new().unwrap();
 
-    println!("| object | route | median throughput | vs direct GET | proxy peak RSS |");
-    println!("|---|---|---:|---:|---:|");
+    println!(
+        "| object | route | median throughput | vs direct GET | proxy peak RSS | proxy CPU per GiB |"
+    );
+    println!("|---|---|---:|---:|---:|---:|");
     for size in [16 * MIB, 1024 * MIB] {
         let server = Server::start(&binary, emulator.endpoint());
         let idle_rss = server.peak_rss_kib();
-        let (direct, proxied) = runtime.block_on(measure(&server, size));
+        let (direct, proxied, cpu) = runtime.block_on(measure(&server, size));
         let peak = server.peak_rss_kib();
         let label = if size >= 1024 * MIB {
             format!("{} GiB", size / (1024 * MIB))
@@ -46,22 +37,23 @@ fn main() {
             format!("{} MiB", size / MIB)
         };
         println!(
-            "| {label} | direct GET from moto | {:.0} MiB/s | 1.00 | |",
+            "| {label} | direct GET from moto | {:.0} MiB/s | 1.00 | | |",
             direct
         );
         println!(
-            "| {label} | through the proxy | {:.0} MiB/s | {:.2} | {:.1} MiB (idle {:.1} MiB) |",
+            "| {label} | through the proxy | {:.0} MiB/s | {:.2} | {:.1} MiB (idle {:.1} MiB) | {:.2} s |",
             proxied,
             proxied / direct,
             peak as f64 / 1024.0,
-            idle_rss as f64 / 1024.0
+            idle_rss as f64 / 1024.0,
+            cpu
         );
     }
 }
 
 /// Median MiB/s of a direct GET and of the proxy, rounds interleaved so that drift in the
-/// machine's speed hits both alike.
-async fn measure(server: &Server, size: u64) -> (f64, f64) {
+/// machine's speed hits both alike; and the proxy process's CPU seconds per GiB proxied.
+async fn measure(server: &Server, size: u64) -> (f64, f64, f64) {
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let presigned = upload(&http, &server.base, size).await;
     let proxied = reqwest::Url::parse_with_params(
@@ -70,11 +62,15 @@ async fn measure(server: &Server, size: u64) -> (f64, f64) {
     )
     .unwrap();
     let (mut direct, mut through) = (Vec::new(), Vec::new());
+    let mut cpu = 0.0;
     for _ in 0..ROUNDS {
         direct.push(read_all(&http, presigned.as_str(), size).await);
+        let before = server.cpu_seconds();
         through.push(read_all(&http, proxied.as_str(), size).await);
+        cpu += server.cpu_seconds() - before;
     }
-    (median(direct), median(through))
+    let gib = (ROUNDS as u64 * size) as f64 / (1024.0 * MIB as f64);
+    (median(direct), median(through), cpu / gib)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -190,6 +186,20 @@ impl Server {
             std::thread::sleep(Duration::from_millis(50));
         }
         Self { child, base }
+    }
+
+    /// User plus system CPU time so far (`/proc/<pid>/stat`, in clock ticks of 1/100 s).
+    fn cpu_seconds(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        // Fields after the command name, which is in parentheses and may hold spaces.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .unwrap()
+            .1
+            .split_whitespace()
+            .collect();
+        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        ticks as f64 / 100.0
     }
 
     /// `VmHWM`: the process's peak resident set so far.

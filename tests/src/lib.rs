@@ -432,3 +432,21 @@ pub fn noise(size: usize, seed: u64) -> Vec<u8> {
     out.truncate(size);
     out
 }
+
+/// For benches: builds `args` (`-p …`, `--bins`) with the release profile and returns the
+/// release target directory.
+pub fn release_build(args: &[&str]) -> std::path::PathBuf {
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .current_dir(&workspace)
+        .args(["build", "--release", "--quiet"])
+        .args(args)
+        .status()
+        .expect("cargo build");
+    assert!(status.success(), "release build failed");
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| workspace.join("target"))
+        .join("release")
+}
