@@ -175,16 +175,6 @@ impl ApiError {
         )
     }
 
-    /// 504: an upstream did not answer in time.
-    pub fn gateway_timeout(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(
-            StatusCode::GATEWAY_TIMEOUT,
-            ErrorType::UpstreamError,
-            code,
-            message,
-        )
-    }
-
     /// 500. The cause is logged here, once, and never shown to the client.
     pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
         tracing::error!(error = %ErrorChain(cause), "internal error");

@@ -406,6 +406,8 @@ pub fn with_common_layers(router: Router<()>, config: &Config) -> Router<()> {
                 header::CONTENT_RANGE,
                 header::ETAG,
                 header::ACCEPT_RANGES,
+                // Where a function URL in streaming mode puts Content-Length.
+                header::HeaderName::from_static("x-amzn-remapped-content-length"),
             ])
             .max_age(std::time::Duration::from_secs(600))
     });

@@ -48,6 +48,11 @@ impl BucketEndpoints {
         }
     }
 
+    /// Whether an emulator endpoint (which may be plain http) is allowed.
+    pub fn has_emulator(&self) -> bool {
+        self.emulator.is_some()
+    }
+
     /// `422` when `raw` is not a URL or not presigned, `403` when it is not one of this
     /// bucket's endpoints or does not name one of filegate's objects.
     pub fn check(&self, raw: &str) -> Result<CheckedUrl, ApiError> {

@@ -80,16 +80,20 @@ impl PresignedProxy {
 
     pub fn new(endpoints: BucketEndpoints, native_roots: bool, max_bytes: u64) -> Self {
         let mut http = HttpConnector::new();
-        // Plain http only ever reaches the emulator endpoint: the URL check allows `http`
-        // for nothing else.
         http.enforce_http(false);
         http.set_connect_timeout(Some(CONNECT_TIMEOUT));
         http.set_nodelay(true);
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls_config(native_roots))
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
+        let tls =
+            hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls_config(native_roots));
+        // Plain http only for an emulator endpoint; otherwise the connector itself refuses
+        // it, behind the URL check.
+        let https = if endpoints.has_emulator() {
+            tls.https_or_http()
+        } else {
+            tls.https_only()
+        }
+        .enable_http1()
+        .wrap_connector(http);
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(8)
@@ -140,7 +144,7 @@ impl PresignedProxy {
                 ));
             }
             Err(_) => {
-                return Err(ApiError::gateway_timeout(
+                return Err(ApiError::bad_gateway(
                     "upstream_timeout",
                     "S3 did not answer in time; retry later",
                 ));
@@ -276,6 +280,13 @@ fn refusal(status: StatusCode, error: &S3Error) -> ApiError {
             "object_not_found",
             "the object the presigned URL names does not exist (was the file deleted?)",
         ),
+        // With a signer that may not list the bucket (filegate's own), this is also what S3
+        // says of a deleted object.
+        (403, Some("AccessDenied")) => ApiError::bad_gateway(
+            "upstream_denied",
+            "S3 refused the URL's signer access to the object (it may have been deleted); \
+             request a new URL",
+        ),
         (300..=399, _) => ApiError::bad_gateway(
             "upstream_redirect",
             "S3 answered with a redirect, which the proxy does not follow",
@@ -381,7 +392,7 @@ mod tests {
     fn other_refusals_are_not_taken_for_expiry() {
         assert_eq!(
             outcome(403, &s3("AccessDenied", "Access Denied")),
-            (502, "upstream_error")
+            (502, "upstream_denied")
         );
         assert_eq!(
             outcome(404, &s3("NoSuchKey", "…")),

@@ -45,7 +45,9 @@ pub enum ByteRange {
 }
 
 impl ByteRange {
-    /// The request's `Range` header, if it has one.
+    /// The request's `Range` header, if it has one we serve. As RFC 9110 §14.2 has it, a
+    /// unit other than `bytes` is ignored (the whole object is sent), and so is a set of
+    /// several ranges (as S3 does); a malformed byte range is refused.
     pub fn from_headers(headers: &HeaderMap) -> Result<Option<Self>, ApiError> {
         let mut values = headers.get_all(header::RANGE).iter();
         let Some(value) = values.next() else {
@@ -57,23 +59,22 @@ impl ByteRange {
         let value = value
             .to_str()
             .map_err(|_| invalid_range("Range must be ASCII, like bytes=0-99"))?;
-        Self::parse(value).map(Some)
+        Self::parse(value)
     }
 
-    /// `bytes=0-99`, `bytes=100-`, `bytes=-100`.
-    pub fn parse(value: &str) -> Result<Self, ApiError> {
+    /// `bytes=0-99`, `bytes=100-`, `bytes=-100`; `None` for what is ignored.
+    pub fn parse(value: &str) -> Result<Option<Self>, ApiError> {
         let (unit, set) = value
             .trim()
             .split_once('=')
             .ok_or_else(|| invalid_range("Range must look like bytes=0-99"))?;
-        if !unit.trim().eq_ignore_ascii_case("bytes") {
-            return Err(invalid_range("only byte ranges (bytes=…) are supported"));
+        if !unit.trim().eq_ignore_ascii_case("bytes") || set.contains(',') {
+            return Ok(None);
         }
-        if set.contains(',') {
-            return Err(invalid_range(
-                "only one range per request is supported (S3 serves one)",
-            ));
-        }
+        Self::parse_one(set).map(Some)
+    }
+
+    fn parse_one(set: &str) -> Result<Self, ApiError> {
         let (first, last) = set
             .trim()
             .split_once('-')
@@ -161,13 +162,13 @@ pub fn ensure_streamable(content_length: u64, max_bytes: u64) -> Result<(), ApiE
 }
 
 /// The headers that describe the bytes, in what the client gets.
+/// Not `Content-Encoding`: both routes serve the bytes as stored, and a decoded body would
+/// break ranges.
 const DESCRIBING_HEADERS: &[HeaderName] = &[
     header::CONTENT_TYPE,
     header::CONTENT_LENGTH,
     header::CONTENT_RANGE,
     header::CONTENT_DISPOSITION,
-    header::CONTENT_ENCODING,
-    header::CONTENT_LANGUAGE,
     header::ETAG,
     header::LAST_MODIFIED,
 ];
@@ -445,7 +446,7 @@ impl FileService {
 mod tests {
     use super::*;
 
-    fn parse(value: &str) -> Result<ByteRange, (StatusCode, &'static str)> {
+    fn parse(value: &str) -> Result<Option<ByteRange>, (StatusCode, &'static str)> {
         ByteRange::parse(value).map_err(|e| (e.status(), e.code()))
     }
 
@@ -538,13 +539,20 @@ mod tests {
                 "bytes=5-5",
             ),
         ] {
-            assert_eq!(parse(input), Ok(range), "{input}");
+            assert_eq!(parse(input), Ok(Some(range)), "{input}");
             assert_eq!(range.header_value(), printed);
         }
     }
 
     #[test]
-    fn malformed_and_multiple_ranges_are_400() {
+    fn other_units_and_several_ranges_are_ignored() {
+        for input in ["items=0-1", "lines=1-2", "bytes=0-1,5-6", "bytes=0-1, -5"] {
+            assert_eq!(parse(input), Ok(None), "{input}");
+        }
+    }
+
+    #[test]
+    fn malformed_byte_ranges_are_400() {
         for input in [
             "",
             "bytes",
@@ -554,8 +562,6 @@ mod tests {
             "bytes=+1-2",
             "bytes=0x10-",
             "bytes=10-5",
-            "bytes=0-1,5-6",
-            "items=0-1",
             "bytes=99999999999999999999999-",
             "bytes=1-2-3",
         ] {
@@ -613,6 +619,7 @@ mod tests {
             (header::CONTENT_LENGTH, "10"),
             (header::ETAG, "\"abc\""),
             (header::SET_COOKIE, "a=b"),
+            (header::CONTENT_ENCODING, "gzip"),
             (HeaderName::from_static("x-amz-request-id"), "r"),
             (
                 header::CONTENT_DISPOSITION,
@@ -629,6 +636,7 @@ mod tests {
         assert_eq!(headers["x-content-type-options"], "nosniff");
         assert_eq!(headers["cache-control"], "private, no-store");
         assert!(headers.get("set-cookie").is_none());
+        assert!(headers.get("content-encoding").is_none());
         assert!(headers.get("x-amz-request-id").is_none());
     }
 

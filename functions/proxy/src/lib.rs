@@ -21,14 +21,20 @@ use utoipa::OpenApi;
 pub struct ProxyApi;
 
 pub fn router(state: AppState, proxy: PresignedProxy) -> Router {
+    // GET only: axum would answer HEAD by running the GET (a full S3 read, and for content
+    // an audit row for bytes never sent).
     Router::new()
-        .route("/v1/proxy/file", get(proxy_file))
+        .route("/v1/proxy/file", get(proxy_file).head(no_head))
         .with_state(Arc::new(proxy))
         .merge(
             Router::new()
-                .route("/v1/files/{id}/content", get(file_content))
+                .route("/v1/files/{id}/content", get(file_content).head(no_head))
                 .with_state(state),
         )
+}
+
+async fn no_head() -> ApiError {
+    ApiError::method_not_allowed()
 }
 
 /// Stream an object through the API, given a presigned GET URL of this deployment's bucket.
@@ -45,15 +51,14 @@ pub fn router(state: AppState, proxy: PresignedProxy) -> Router {
     responses(
         (status = 200, description = "The object, streamed, with S3's `Content-Type`, `Content-Length`, `Content-Disposition`, `ETag`, `Last-Modified`", content_type = "application/octet-stream", body = Vec<u8>),
         (status = 206, description = "The requested range, with `Content-Range`", content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 400, description = "Malformed `Range` (`invalid_range`) or query", body = ErrorBody),
+        (status = 400, description = "Malformed byte `Range` (`invalid_range`) or query", body = ErrorBody),
         (status = 403, description = "Not an https URL of this deployment's bucket, or not a filegate object (`url_not_allowed`)", body = ErrorBody),
         (status = 404, description = "The object no longer exists (`object_not_found`)", body = ErrorBody),
         (status = 410, description = "S3 says the URL expired (`presigned_url_expired`) or its signature is invalid (`presigned_url_invalid`)", body = ErrorBody),
         (status = 413, description = "Over the proxy's limit (`too_large_for_proxy`)", body = ErrorBody),
         (status = 416, description = "The range starts past the end (`range_not_satisfiable`)", body = ErrorBody),
         (status = 422, description = "`presigned_url` missing (`presigned_url_missing`), not a URL (`invalid_presigned_url`), or without SigV4 query parameters (`not_presigned`)", body = ErrorBody),
-        (status = 502, description = "S3 unreachable (`upstream_unreachable`), redirecting (`upstream_redirect`) or failing (`upstream_error`)", body = ErrorBody),
-        (status = 504, description = "S3 did not answer in time (`upstream_timeout`)", body = ErrorBody),
+        (status = 502, description = "S3 unreachable (`upstream_unreachable`), slow (`upstream_timeout`), busy (`upstream_unavailable`), refusing the signer (`upstream_denied`: with filegate's URLs also a deleted object), redirecting (`upstream_redirect`) or failing (`upstream_error`)", body = ErrorBody),
     ),
     security(())
 )]

@@ -169,19 +169,46 @@ async fn ranges_come_back_as_206_with_content_range() {
             "range_not_satisfiable".into()
         )
     );
-    // Several ranges, or nonsense: 400 naming the header.
-    for range in ["bytes=0-1,5-6", "lines=1-2", "bytes=5-1"] {
+    // Other units and several ranges are ignored (RFC 9110 §14.2; S3 does the same): the
+    // whole file. A malformed byte range is 400 naming the header.
+    for range in ["lines=1-2", "bytes=0-1,5-6"] {
         for response in [
             proxy(&app.base, Some(&url), Some(range)).await,
             content(&app, id, "", Some(range)).await,
         ] {
-            let r = TestResponse::read(response).await;
-            assert_eq!(
-                (r.status, r.code(), r.param()),
-                (StatusCode::BAD_REQUEST, "invalid_range", Some("Range")),
-                "{range}"
-            );
+            assert_eq!(response.status(), StatusCode::OK, "{range}");
+            assert_eq!(response.bytes().await.unwrap().as_ref(), bytes.as_slice());
         }
+    }
+    for response in [
+        proxy(&app.base, Some(&url), Some("bytes=5-1")).await,
+        content(&app, id, "", Some("bytes=5-1")).await,
+    ] {
+        let r = TestResponse::read(response).await;
+        assert_eq!(
+            (r.status, r.code(), r.param()),
+            (StatusCode::BAD_REQUEST, "invalid_range", Some("Range"))
+        );
+    }
+    // GET only: a HEAD would read from S3 (and audit) for nothing.
+    for path in [
+        format!("/v1/files/{id}/content"),
+        format!(
+            "/v1/proxy/file?{}",
+            reqwest::Url::parse_with_params("http://x/", [("presigned_url", url.as_str())])
+                .unwrap()
+                .query()
+                .unwrap()
+        ),
+    ] {
+        let r = app
+            .http
+            .head(format!("{}{path}", app.base))
+            .bearer_auth(app.token())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED, "{path}");
     }
 }
 
@@ -468,9 +495,13 @@ async fn bodies_over_the_proxy_limit_are_413_before_streaming_and_ranges_still_w
                 .contains("download_url")
         );
     }
-    let r = content(&app, id, "", Some("bytes=1000-1999")).await;
-    assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
-    assert_eq!(r.bytes().await.unwrap().as_ref(), &bytes[1000..2000]);
+    for response in [
+        content(&app, id, "", Some("bytes=1000-1999")).await,
+        proxy(&app.base, Some(&url), Some("bytes=1000-1999")).await,
+    ] {
+        assert_eq!(response.status(), StatusCode::PARTIAL_CONTENT);
+        assert_eq!(response.bytes().await.unwrap().as_ref(), &bytes[1000..2000]);
+    }
     // A refused stream is not audited as streamed.
     assert_eq!(
         app.audit_actions(id).await,
@@ -557,4 +588,36 @@ async fn content_is_scoped_checked_and_safe_to_serve_from_the_api() {
         )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_proxy_never_serves_active_content_inline() {
+    let app = spawn_app().await;
+    let html = app
+        .uploaded_file(
+            json!({"name": "page.html", "content_type": "text/html", "size_bytes": 13}),
+            b"<script>1</script>"[..13].as_ref(),
+        )
+        .await;
+    // filegate's own download URLs already say attachment for HTML; a URL signed by anyone
+    // else with access to the bucket could ask for inline.
+    let config = &app.deployment.state.config;
+    let client = s3_client_at(config.endpoint_url.as_deref().unwrap()).await;
+    let inline = client
+        .get_object()
+        .bucket(&config.bucket)
+        .key(format!("{}/{}", app.org, html["id"].as_str().unwrap()))
+        .response_content_type("text/html")
+        .response_content_disposition("inline; filename=\"page.html\"")
+        .presigned(PresigningConfig::expires_in(Duration::from_secs(300)).unwrap())
+        .await
+        .unwrap();
+    let r = proxy(&app.base, Some(inline.uri()), None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "text/html");
+    assert_eq!(
+        r.headers()["content-disposition"],
+        "attachment; filename=\"page.html\""
+    );
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
 }
