@@ -380,19 +380,22 @@ impl FileService {
     ) -> Result<Content, ApiError> {
         let file = self.get(&caller.org, id).await?;
         ensure_downloadable(&file)?;
-        let object = match self
-            .objects()
-            .open(&file.object_key(), request.range)
-            .await?
-        {
-            ObjectRead::Found(object) => object,
-            ObjectRead::RangeNotSatisfiable => {
+        let read = self.objects().open(&file.object_key(), request.range).await;
+        let object = match read {
+            Ok(ObjectRead::Found(object)) => object,
+            Ok(ObjectRead::RangeNotSatisfiable) => {
                 return Ok(Content::RangeNotSatisfiable {
                     size: file.size_bytes.bytes(),
                 });
             }
             // Verified bytes that are gone: only a delete racing this read can do that.
-            ObjectRead::Missing => return Err(crate::service::file_not_found(id)),
+            Ok(ObjectRead::Missing) => return Err(crate::service::file_not_found(id)),
+            // A role that may not list the bucket (the proxy's) gets AccessDenied for a
+            // missing key: if the file went away meanwhile, that is the answer, a 404.
+            Err(e) => {
+                self.get(&caller.org, id).await?;
+                return Err(e.into());
+            }
         };
         let length = object.content_length.ok_or_else(|| {
             ApiError::internal(&std::io::Error::other("GetObject sent no Content-Length"))
