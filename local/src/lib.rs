@@ -49,8 +49,12 @@ pub fn app(state: AppState) -> Router {
     info(
         title = "filegate",
         description = "A serverless file API in front of a private S3 bucket: presigned uploads, \
-                       verified finalize, metadata, downloads. Errors always have the shape of \
-                       `Error`; every response carries `x-request-id`.",
+                       verified finalize, metadata, downloads, and a streaming proxy for clients \
+                       that cannot reach S3. Errors always have the shape of `Error`; every \
+                       response carries `x-request-id`. Deployed with SAM, the two streaming \
+                       routes (`/v1/proxy/file`, `/v1/files/{id}/content`) are served from the \
+                       proxy function's URL (stack output `ProxyUrl`), the others from the HTTP \
+                       API (`ApiUrl`).",
         license(name = "Apache-2.0")
     ),
     servers((url = "http://127.0.0.1:3000", description = "Local API (README)")),
