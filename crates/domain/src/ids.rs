@@ -7,11 +7,11 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use ulid::Ulid;
 
-use crate::error::ApiError;
+use crate::error::DomainError;
 
 /// ULIDs from one process-wide generator: ids made in the same millisecond (a batch) still
 /// sort in the order they were made, so "newest first" is exact within a process.
-pub(crate) fn next_ulid() -> Ulid {
+pub fn next_ulid() -> Ulid {
     static GENERATOR: std::sync::Mutex<ulid::Generator> =
         std::sync::Mutex::new(ulid::Generator::new());
     let mut generator = GENERATOR
@@ -35,7 +35,7 @@ macro_rules! prefixed_id {
 
             /// Parses `<prefix><ULID>`; the ULID part is accepted in either case, as Crockford
             /// base32 is case-insensitive, and always printed upper-case.
-            pub fn parse(s: &str) -> Result<Self, ApiError> {
+            pub fn parse(s: &str) -> Result<Self, DomainError> {
                 s.strip_prefix($prefix)
                     .filter(|rest| rest.len() == ulid::ULID_LEN)
                     .and_then(|rest| {
@@ -47,7 +47,7 @@ macro_rules! prefixed_id {
                     })
                     .map(Self)
                     .ok_or_else(|| {
-                        ApiError::invalid(
+                        DomainError::invalid(
                             "invalid_id",
                             concat!("expected an id of the form ", $prefix, "<26-character ULID>"),
                         )
@@ -68,8 +68,8 @@ macro_rules! prefixed_id {
         }
 
         impl FromStr for $name {
-            type Err = ApiError;
-            fn from_str(s: &str) -> Result<Self, ApiError> {
+            type Err = DomainError;
+            fn from_str(s: &str) -> Result<Self, DomainError> {
                 Self::parse(s)
             }
         }

@@ -8,8 +8,8 @@
 use percent_encoding::percent_decode_str;
 use url::{Host, Url};
 
-use crate::error::ApiError;
-use crate::files::parse_object_key;
+use crate::error::DomainError;
+use crate::file::parse_object_key;
 use crate::ids::{FileId, OrgId};
 
 /// The query parameters every SigV4 presigned URL carries.
@@ -55,9 +55,9 @@ impl BucketEndpoints {
 
     /// `422` when `raw` is not a URL or not presigned, `403` when it is not one of this
     /// bucket's endpoints or does not name one of filegate's objects.
-    pub fn check(&self, raw: &str) -> Result<CheckedUrl, ApiError> {
+    pub fn check(&self, raw: &str) -> Result<CheckedUrl, DomainError> {
         let url = Url::parse(raw.trim()).map_err(|_| {
-            ApiError::unprocessable("invalid_presigned_url", "presigned_url is not a URL")
+            DomainError::unprocessable("invalid_presigned_url", "presigned_url is not a URL")
                 .with_param("presigned_url")
         })?;
         let present: Vec<String> = url.query_pairs().map(|(k, _)| k.into_owned()).collect();
@@ -66,21 +66,21 @@ impl BucketEndpoints {
                 .query_pairs()
                 .any(|(k, v)| k == "X-Amz-Algorithm" && v == "AWS4-HMAC-SHA256");
         if !presigned {
-            return Err(ApiError::unprocessable(
+            return Err(DomainError::unprocessable(
                 "not_presigned",
                 "presigned_url has no SigV4 query parameters (X-Amz-Signature, ...)",
             )
             .with_param("presigned_url"));
         }
         let key = self.key_of(&url, raw.trim()).ok_or_else(|| {
-            ApiError::forbidden(
+            DomainError::forbidden(
                 "url_not_allowed",
                 "presigned_url must be an https URL of this deployment's bucket",
             )
             .with_param("presigned_url")
         })?;
         let (org, file) = parse_object_key(&key).ok_or_else(|| {
-            ApiError::forbidden(
+            DomainError::forbidden(
                 "url_not_allowed",
                 "presigned_url does not name a file of this deployment",
             )
@@ -153,6 +153,7 @@ fn decoded_key(raw: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
     use proptest::prelude::*;
 
     const SIGV4: &str = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F20261123%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261123T120000Z&X-Amz-Expires=300&X-Amz-SignedHeaders=host&X-Amz-Signature=abc123";
@@ -162,9 +163,9 @@ mod tests {
         BucketEndpoints::new("BUCKET", "us-east-1", None)
     }
 
-    fn code(raw: &str) -> (u16, &'static str) {
+    fn code(raw: &str) -> (ErrorKind, &'static str) {
         let e = endpoints().check(raw).unwrap_err();
-        (e.status().as_u16(), e.code())
+        (e.kind(), e.code())
     }
 
     #[test]
@@ -199,15 +200,15 @@ mod tests {
             format!("https://other-bucket.s3.us-east-1.amazonaws.com/acme/{FILE}?{SIGV4}"),
         ];
         for url in &refused {
-            assert_eq!(code(url), (403, "url_not_allowed"), "{url}");
+            assert_eq!(code(url), (ErrorKind::Forbidden, "url_not_allowed"), "{url}");
         }
         let unsigned = format!("https://BUCKET.s3.us-east-1.amazonaws.com/acme/{FILE}");
-        assert_eq!(code(&unsigned), (422, "not_presigned"));
+        assert_eq!(code(&unsigned), (ErrorKind::Unprocessable, "not_presigned"));
         let no_signature = format!(
             "https://BUCKET.s3.us-east-1.amazonaws.com/acme/{FILE}?{}",
             SIGV4.replace("&X-Amz-Signature=abc123", "")
         );
-        assert_eq!(code(&no_signature), (422, "not_presigned"));
+        assert_eq!(code(&no_signature), (ErrorKind::Unprocessable, "not_presigned"));
     }
 
     #[test]
@@ -232,12 +233,12 @@ mod tests {
             format!("https://bucket.s3.us-east-1.amazonaws.com/{FILE}?{SIGV4}"),
             format!("https://bucket.s3.us-east-1.amazonaws.com/acme/{FILE}?{SIGV4}#frag"),
         ] {
-            assert_eq!(code(&url), (403, "url_not_allowed"), "{url}");
+            assert_eq!(code(&url), (ErrorKind::Forbidden, "url_not_allowed"), "{url}");
         }
         for not_a_url in ["", "not a url", "//bucket.s3.amazonaws.com/x", "https://"] {
             assert_eq!(
                 code(not_a_url),
-                (422, "invalid_presigned_url"),
+                (ErrorKind::Unprocessable, "invalid_presigned_url"),
                 "{not_a_url:?}"
             );
         }

@@ -1,0 +1,55 @@
+//! Declaring uploads: what a declaration holds once checked, the deployment's upload policy,
+//! and the presigned PUT a client sends its bytes with.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::file::{AllowedContentTypes, ContentType, FileName, FileSize, Parent, Sha256Checksum};
+use crate::ids::FolderId;
+use crate::timestamp::Timestamp;
+
+/// Most files one batch may declare.
+pub const MAX_BATCH: usize = 10;
+
+/// The component name finalize records when S3 events drive it.
+pub const EVENT_FINALIZER: &str = "s3-event-finalizer";
+
+/// What this deployment accepts for upload.
+#[derive(Debug, Clone)]
+pub struct UploadPolicy {
+    pub max_upload_bytes: u64,
+    pub allowed_content_types: AllowedContentTypes,
+    /// Lifetime of presigned upload URLs.
+    pub url_expiry_secs: u64,
+}
+
+/// A validated declaration: everything needed to create a pending file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileDeclaration {
+    pub name: FileName,
+    pub content_type: ContentType,
+    pub size: FileSize,
+    pub checksum: Option<Sha256Checksum>,
+    pub folder: Option<FolderId>,
+    pub parent: Option<Parent>,
+    pub public: bool,
+}
+
+/// How to send the bytes: a presigned PUT and the exact headers it was signed with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UploadTicket {
+    /// Always `PUT`.
+    #[cfg_attr(feature = "openapi", schema(example = "PUT"))]
+    pub method: &'static str,
+    pub url: String,
+    /// Send exactly these headers; each is part of the signature.
+    #[cfg_attr(feature = "openapi", schema(example = json!({"content-type": "application/pdf", "content-length": "1228800", "x-amz-server-side-encryption": "AES256"})))]
+    pub headers: BTreeMap<String, String>,
+    /// Seconds the URL stays valid.
+    pub expires_in: u64,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub expires_at: Timestamp,
+}
+
