@@ -1,0 +1,163 @@
+//! The table's layout: keys, indexes and how records become items.
+//!
+//! Every key starts with the organisation, so a lookup with another org's id finds nothing.
+//!
+//! | item        | pk                            | sk           |
+//! |-------------|-------------------------------|--------------|
+//! | file        | `ORG#<org>#FILE#<file id>`    | `FILE`       |
+//! | audit event | `ORG#<org>#FILE#<file id>`    | `EVT#<evt id>` (kept after the file goes) |
+//! | folder      | `ORG#<org>#FOLDER#<fldr id>`  | `FOLDER`     |
+//! | API key     | `ORG#<org>#KEY#<key id>`      | `KEY`        |
+//! | key lookup  | `APIKEY#<sha-256 of secret>`  | `APIKEY`     |
+//!
+//! Lists are Queries on global secondary indexes whose sort key is the item's id (a ULID, so
+//! newest first is a descending Query): `by_org` (`org_pk` = `ORG#<org>`: files, folders and
+//! API keys, told apart by id prefix), `by_folder` (`folder_pk` = `ORG#<org>#FOLDER#<id|root>`:
+//! the files and sub-folders of a folder), `by_parent` (`parent_pk` =
+//! `ORG#<org>#PARENT#<type>#<id>`, only on files with a parent) and `by_status` (`status_pk` =
+//! `ORG#<org>#STATUS#<status>`). Pending rows carry `expires_at`, the table's TTL attribute.
+//!
+//! Folder rows keep a `children` counter of their sub-folders and of their files past
+//! `pending`, changed in the same transaction as the child: a folder can only be deleted at
+//! zero, so a file with bytes never ends up in a deleted folder.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+use filegate_domain::file::{FileStatus, Parent};
+use filegate_domain::ids::{FileId, FolderId, OrgId};
+
+use super::{Item, MetadataStore};
+
+pub(super) const FILE_SK: &str = "FILE";
+pub(super) const FOLDER_SK: &str = "FOLDER";
+pub(super) const EVENT_SK_PREFIX: &str = "EVT#";
+
+pub(super) fn org_pk(org: &OrgId) -> String {
+    format!("ORG#{org}")
+}
+
+pub(super) fn file_pk(org: &OrgId, id: &FileId) -> String {
+    format!("ORG#{org}#FILE#{id}")
+}
+
+pub(super) fn folder_pk(org: &OrgId, id: &FolderId) -> String {
+    format!("ORG#{org}#FOLDER#{id}")
+}
+
+/// The `by_folder` partition of a folder's children (`None`: the root).
+pub(super) fn children_pk(org: &OrgId, folder: Option<&FolderId>) -> String {
+    match folder {
+        Some(id) => format!("ORG#{org}#FOLDER#{id}"),
+        None => format!("ORG#{org}#FOLDER#root"),
+    }
+}
+
+pub(super) fn status_pk(org: &OrgId, status: FileStatus) -> String {
+    format!("ORG#{org}#STATUS#{status}")
+}
+
+pub(super) fn str_value(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub(super) fn parent_pk(org: &OrgId, parent: &Parent) -> String {
+    format!("ORG#{org}#PARENT#{}#{}", parent.kind, parent.id)
+}
+
+impl MetadataStore {
+    /// Creates the table with the keys and indexes above (the local API and tests; in AWS the
+    /// SAM template creates it), and turns on TTL for abandoned pending rows.
+    pub async fn create_table(client: &Client, table: &str) -> Result<(), aws_sdk_dynamodb::Error> {
+        let string_key = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("name and type are set")
+        };
+        let key = |name: &str, kind: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .expect("name and type are set")
+        };
+        let mut request = client
+            .create_table()
+            .table_name(table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key("pk", KeyType::Hash))
+            .key_schema(key("sk", KeyType::Range))
+            .attribute_definitions(string_key("pk"))
+            .attribute_definitions(string_key("sk"))
+            .attribute_definitions(string_key("id"));
+        for (index, pk) in INDEXES {
+            request = request
+                .attribute_definitions(string_key(pk))
+                .global_secondary_indexes(
+                    GlobalSecondaryIndex::builder()
+                        .index_name(*index)
+                        .key_schema(key(pk, KeyType::Hash))
+                        .key_schema(key("id", KeyType::Range))
+                        .projection(
+                            Projection::builder()
+                                .projection_type(ProjectionType::All)
+                                .build(),
+                        )
+                        .build()
+                        .expect("name, keys and projection are set"),
+                );
+        }
+        request.send().await?;
+        client
+            .update_time_to_live()
+            .table_name(table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name("expires_at")
+                    .enabled(true)
+                    .build()
+                    .expect("name and flag are set"),
+            )
+            .send()
+            .await?;
+        Ok(())
+    }
+}
+
+/// The global secondary indexes: name and partition key attribute (sort key is always `id`).
+pub const INDEXES: &[(&str, &str)] = &[
+    ("by_org", "org_pk"),
+    ("by_folder", "folder_pk"),
+    ("by_parent", "parent_pk"),
+    ("by_status", "status_pk"),
+];
+
+/// The `ExclusiveStartKey` of an index Query that resumes after the row `pk`/`sk` with `id`:
+/// the table's key and the index's key together.
+pub(super) fn index_start(pk: String, sk: &str, index_attr: &str, index_pk: &str, id: String) -> Item {
+    HashMap::from([
+        ("pk".to_owned(), str_value(pk)),
+        ("sk".to_owned(), str_value(sk)),
+        (index_attr.to_owned(), str_value(index_pk)),
+        ("id".to_owned(), str_value(id)),
+    ])
+}
+
+/// Where a page ends: the `id` of an item or of a `LastEvaluatedKey` (audit events page on
+/// their sort key, `EVT#<id>`).
+pub(super) fn position_of(item: &Item) -> Option<String> {
+    if let Some(AttributeValue::S(id)) = item.get("id") {
+        return Some(id.clone());
+    }
+    match item.get("sk") {
+        Some(AttributeValue::S(sk)) => sk.strip_prefix(EVENT_SK_PREFIX).map(str::to_owned),
+        _ => None,
+    }
+}
+
