@@ -1,0 +1,54 @@
+//! Deleting a file: its object and its row, in an order that never loses track of either.
+
+use filegate_domain::DomainError;
+use filegate_domain::audit::{AuditAction, AuditEvent, RequestOrigin};
+use filegate_domain::file::file_not_found;
+use filegate_domain::ids::FileId;
+use filegate_domain::principal::Caller;
+use filegate_domain::timestamp::Timestamp;
+use filegate_store::metadata::ChangeStatusError;
+
+use crate::FileService;
+
+impl FileService {
+    /// Deletes a file's object and metadata, in an order that never leaves a row pointing at
+    /// a missing object as if it were there, nor an object without a row:
+    ///
+    /// 1. mark the row `deleting_at` (from then on it reads as deleted and cannot change),
+    /// 2. delete the object,
+    /// 3. delete the row and write `file.deleted` in one transaction.
+    ///
+    /// A crash between steps leaves a marked row, which a retry of the same DELETE finishes.
+    pub async fn delete(
+        &self,
+        caller: &Caller,
+        origin: &RequestOrigin,
+        id: &FileId,
+    ) -> Result<(), DomainError> {
+        let file = match self
+            .store()
+            .mark_deleting(&caller.org, id, Timestamp::now())
+            .await
+        {
+            Ok(file) => file,
+            Err(ChangeStatusError::Conflict) => return Err(file_not_found(id)),
+            Err(ChangeStatusError::Storage(e)) => return Err(e.into()),
+        };
+        self.objects().delete(&file.object_key()).await?;
+        let event = AuditEvent::new(
+            &caller.org,
+            file.id,
+            AuditAction::FileDeleted,
+            &caller.actor,
+            origin,
+            Timestamp::now(),
+        )
+        .with_detail("name", file.name.as_str())
+        .with_detail("status", file.status.as_str());
+        match self.store().remove_file(&file, &event).await {
+            // A concurrent DELETE of the same file finished first: it is deleted either way.
+            Ok(()) | Err(ChangeStatusError::Conflict) => Ok(()),
+            Err(ChangeStatusError::Storage(e)) => Err(e.into()),
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! Finalize: check what actually landed in S3 against the declaration and move the file on.
+//! The HTTP finalize and the S3-event finalizer ([`FileService::finalize_object`]) both run
+//! [`FileService::finalize`].
+
+use filegate_domain::audit::{AuditAction, AuditEvent, RequestOrigin};
+use filegate_domain::file::{FileRecord, FileStatus, parse_object_key};
+use filegate_domain::ids::FileId;
+use filegate_domain::principal::Caller;
+use filegate_domain::timestamp::Timestamp;
+use filegate_domain::upload::EVENT_FINALIZER;
+use filegate_domain::{DomainError, ErrorKind};
+use filegate_store::metadata::{ChangeStatusError, StatusChange};
+use filegate_store::objects::ObjectHead;
+
+use crate::FileService;
+use crate::retry::{Attempt, retry_on_conflict};
+
+/// What the S3-event finalizer did with one created object.
+#[derive(Debug)]
+pub enum ObjectFinalized {
+    /// Another bucket's, or a key filegate never makes: ignored.
+    NotOurs,
+    /// The file is past `pending` (now, or already).
+    Finalized(Box<FileRecord>),
+    /// Settled without an upload (missing, mismatched, already failed): nothing to retry.
+    Settled(DomainError),
+    /// No file will ever point at the object (deleted, or never declared): it was removed.
+    OrphanDeleted,
+    /// A transient failure: the event should be delivered again.
+    Retry(DomainError),
+}
+
+impl FileService {
+    /// Checks the uploaded object against the declaration and moves the file on:
+    /// `pending → uploaded` when it matches, `pending → failed` (object deleted) when it does
+    /// not. Files already past `pending` come back unchanged, so replays and racing
+    /// finalizers (HTTP and S3 event) are safe: the store lets exactly one transition happen.
+    pub async fn finalize(
+        &self,
+        caller: &Caller,
+        origin: &RequestOrigin,
+        id: &FileId,
+    ) -> Result<FileRecord, DomainError> {
+        let (org, actor) = (&caller.org, &caller.actor);
+        retry_on_conflict(
+            "the file kept changing while it was being finalized; retry",
+            move || async move {
+            let file = self.get(caller, id).await?;
+            match file.status {
+                FileStatus::Pending => {}
+                FileStatus::Failed => {
+                    // A failed file's object is garbage; removing it again is harmless and
+                    // repairs a crash between marking the file failed and deleting the object.
+                    self.objects().delete(&file.object_key()).await?;
+                    return Err(DomainError::conflict(
+                        "file_failed",
+                        format!(
+                            "the file has failed and cannot be finalized: {}",
+                            file.error_message
+                                .as_deref()
+                                .unwrap_or("no reason recorded")
+                        ),
+                    ));
+                }
+                FileStatus::Uploaded | FileStatus::Processing | FileStatus::Ready => {
+                    return Ok(Attempt::Done(file));
+                }
+            }
+            let key = file.object_key();
+            let Some(head) = self.objects().head(&key).await? else {
+                return Err(DomainError::conflict(
+                    "upload_missing",
+                    "no object has been uploaded for this file yet; PUT the bytes to the upload URL first",
+                ));
+            };
+            let now = Timestamp::now();
+            let outcome = match self.mismatch(&file, &head).await? {
+                None => {
+                    let event = AuditEvent::new(
+                        org,
+                        file.id,
+                        AuditAction::FileUploaded,
+                        actor,
+                        origin,
+                        now,
+                    )
+                    .with_detail("size_bytes", head.size.to_string())
+                    .with_detail("etag", head.etag.clone().unwrap_or_default());
+                    let change = StatusChange {
+                        from: FileStatus::Pending,
+                        to: FileStatus::Uploaded,
+                        at: now,
+                        error_message: None,
+                    };
+                    self.store()
+                        .change_status(&file, &change, &event)
+                        .await
+                        .map(Ok)
+                }
+                Some(reason) => {
+                    let event =
+                        AuditEvent::new(org, file.id, AuditAction::FileFailed, actor, origin, now)
+                            .with_detail("reason", reason.clone());
+                    let change = StatusChange {
+                        from: FileStatus::Pending,
+                        to: FileStatus::Failed,
+                        at: now,
+                        error_message: Some(reason.clone()),
+                    };
+                    self.store()
+                        .change_status(&file, &change, &event)
+                        .await
+                        .map(|_| Err(reason))
+                }
+            };
+            match outcome {
+                Ok(Ok(uploaded)) => Ok(Attempt::Done(uploaded)),
+                Ok(Err(reason)) => {
+                    // Marked failed first, then deleted: a crash in between leaves a failed
+                    // file whose object the next finalize removes.
+                    self.objects().delete(&key).await?;
+                    Err(DomainError::conflict("upload_mismatch", reason))
+                }
+                Err(ChangeStatusError::Conflict) => Ok(Attempt::Changed),
+                Err(ChangeStatusError::Storage(e)) => Err(e.into()),
+            }
+            },
+        )
+        .await
+    }
+
+
+    /// The S3-event finalize policy for one created object of `bucket`: objects of other
+    /// buckets or of a shape filegate never makes are not ours; an object whose file is gone
+    /// (deleted, or never declared) is removed, as no row will ever point at it; a finalize
+    /// that settled (finalized, missing, mismatched, failed) is done; anything else (storage
+    /// throttled or down) is worth another delivery.
+    pub async fn finalize_object(
+        &self,
+        origin: &RequestOrigin,
+        bucket: &str,
+        key: &str,
+    ) -> ObjectFinalized {
+        if bucket != self.objects().bucket() {
+            return ObjectFinalized::NotOurs;
+        }
+        let Some((org, id)) = parse_object_key(key) else {
+            return ObjectFinalized::NotOurs;
+        };
+        let caller = Caller::system(org, EVENT_FINALIZER);
+        // Boxed: the SDK futures inside are large, and nesting them per record and per
+        // message would make one enormous future type.
+        match Box::pin(self.finalize(&caller, origin, &id)).await {
+            Ok(file) => ObjectFinalized::Finalized(Box::new(file)),
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                match self.objects().delete(key).await {
+                    Ok(()) => ObjectFinalized::OrphanDeleted,
+                    Err(e) => ObjectFinalized::Retry(e.into()),
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::Unavailable | ErrorKind::BadGateway | ErrorKind::Internal
+                ) =>
+            {
+                ObjectFinalized::Retry(e)
+            }
+            Err(e) => ObjectFinalized::Settled(e),
+        }
+    }
+
+    /// Why the object does not match the declaration, if it does not.
+    async fn mismatch(
+        &self,
+        file: &FileRecord,
+        head: &ObjectHead,
+    ) -> Result<Option<String>, DomainError> {
+        let declared = file.size_bytes.bytes();
+        if head.size != declared {
+            return Ok(Some(format!(
+                "the uploaded object is {} bytes but {declared} were declared",
+                head.size
+            )));
+        }
+        if let Some(got) = &head.content_type
+            && got != file.content_type.as_str()
+        {
+            return Ok(Some(format!(
+                "the object was uploaded as {got} but {} was declared",
+                file.content_type.as_str()
+            )));
+        }
+        if let Some(want) = &file.checksum_sha256 {
+            // S3 keeps the checksum when the client sent the signed header; otherwise (an
+            // emulator, or an S3-compatible store that ignores it) hash the object ourselves.
+            let got = match &head.checksum_sha256 {
+                Some(c) => c.clone(),
+                None => self
+                    .objects()
+                    .sha256(&file.object_key())
+                    .await?
+                    .as_base64()
+                    .to_owned(),
+            };
+            if got != want.as_base64() {
+                return Ok(Some(format!(
+                    "the uploaded object's SHA-256 is {got} but {} was declared",
+                    want.as_base64()
+                )));
+            }
+        }
+        Ok(None)
+    }
+}
