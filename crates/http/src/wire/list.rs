@@ -1,0 +1,48 @@
+//! The list envelope of API.md and the query parameters every list takes.
+
+use filegate_domain::DomainError;
+use filegate_domain::page::{Listing, PageRequest};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// `{"object":"list","data":[…],"has_more":…,"next_cursor":…}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct List<T> {
+    /// Always `list`.
+    #[schema(example = "list")]
+    pub object: &'static str,
+    pub data: Vec<T>,
+    pub has_more: bool,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> List<T> {
+    /// The wire form of a page of records, each turned into its API object.
+    pub fn of<R>(listing: Listing<R>, object: impl Fn(&R) -> T) -> Self {
+        Self {
+            object: "list",
+            data: listing.items.iter().map(object).collect(),
+            has_more: listing.next_cursor.is_some(),
+            next_cursor: listing.next_cursor,
+        }
+    }
+}
+
+/// `limit` and `cursor`, the query parameters of every list.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// 1–100, default 20.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    pub fn page(&self) -> Result<PageRequest, DomainError> {
+        PageRequest::from_parts(self.limit.as_deref(), self.cursor.as_deref())
+    }
+}
