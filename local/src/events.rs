@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
-use filegate_shared::error::ErrorChain;
-use filegate_shared::service::FileService;
+use filegate_core::FileService;
+use filegate_domain::error::ErrorChain;
 
 pub async fn poll_upload_events(sqs: aws_sdk_sqs::Client, queue_url: String, files: FileService) {
     loop {

@@ -10,10 +10,10 @@ pub mod provision;
 use aws_config::SdkConfig;
 use axum::Router;
 use axum::routing::get;
-use filegate_shared::config::{AuthConfig, Config};
-use filegate_shared::error::ErrorBody;
-use filegate_shared::http::AppState;
-use filegate_shared::proxy::PresignedProxy;
+use filegate_http::{AppState, ErrorBody};
+use filegate_proxy_client::PresignedProxy;
+use filegate_store::clients::{AwsClients, emulator_sdk_config};
+use filegate_store::config::{AuthConfig, Config};
 use serde::Serialize;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -121,9 +121,9 @@ impl Deployment {
         auth: &AuthConfig,
         queue_name: &str,
     ) -> Result<Self, provision::ProvisionError> {
-        let sdk = filegate_shared::aws::emulator_sdk_config(&config).await;
+        let sdk = emulator_sdk_config(&config).await;
         let queue_url = provision::provision(&sdk, &config, queue_name).await?;
-        let clients = filegate_shared::aws::AwsClients::from_sdk_config(&sdk, &config);
+        let clients = AwsClients::from_sdk_config(&sdk, &config);
         Ok(Self {
             state: AppState::new(config, auth, &clients),
             sdk,
@@ -158,7 +158,7 @@ pub fn mint_token(
     scope: Option<&str>,
     ttl_secs: i64,
 ) -> String {
-    let exp = filegate_shared::timestamp::Timestamp::now().unix_seconds() + ttl_secs;
+    let exp = filegate_domain::timestamp::Timestamp::now().unix_seconds() + ttl_secs;
     jsonwebtoken::encode(
         &jsonwebtoken::Header::default(),
         &DevClaims {

@@ -6,11 +6,14 @@
 //! filegate-local openapi              print the OpenAPI document
 //! ```
 
+// A command-line tool: printing to the terminal is its job.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::net::SocketAddr;
 
 use filegate_local::emulator::Emulator;
 use filegate_local::{Deployment, LOCAL_DEFAULTS, mint_token};
-use filegate_shared::config::{AuthConfig, Config};
+use filegate_store::config::{AuthConfig, Config};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -74,7 +77,7 @@ fn serve() -> Result<(), Error> {
 }
 
 async fn run(config: Config, auth: AuthConfig) -> Result<(), Error> {
-    filegate_shared::telemetry::init();
+    filegate_core::telemetry::init();
     let addr: SocketAddr = setting("FILEGATE_LOCAL_ADDR")
         .unwrap_or_else(|| "127.0.0.1:3000".to_owned())
         .parse()?;

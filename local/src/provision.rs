@@ -7,8 +7,9 @@ use aws_sdk_s3::types::{
     CorsConfiguration, CorsRule, Event, NotificationConfiguration, QueueConfiguration,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
-use filegate_shared::config::Config;
-use filegate_shared::store::MetadataStore;
+use filegate_store::MetadataStore;
+use filegate_store::clients::s3_client;
+use filegate_store::config::Config;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -36,7 +37,7 @@ pub async fn provision(
     queue_name: &str,
 ) -> Result<String, ProvisionError> {
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
-    let s3 = filegate_shared::aws::s3_client(sdk, config);
+    let s3 = s3_client(sdk, config);
     let sqs = aws_sdk_sqs::Client::new(sdk);
 
     MetadataStore::create_table(&dynamodb, &config.table)

@@ -5,6 +5,9 @@
 //! `cargo bench -p filegate-tests --bench proxy_stream` builds the release `filegate-local`,
 //! starts moto and prints a table. Everything listens on 127.0.0.1.
 
+// A benchmark: the table it prints is its result.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

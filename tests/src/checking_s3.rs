@@ -9,7 +9,7 @@ use hyper_util::server::conn::auto::Builder as ConnBuilder;
 use s3s::auth::SimpleAuth;
 use s3s::service::S3ServiceBuilder;
 
-/// The keys it accepts: the ones `filegate_shared::aws::emulator_sdk_config` signs with.
+/// The keys it accepts: the ones `filegate_store::clients::emulator_sdk_config` signs with.
 const ACCESS_KEY: &str = "test";
 const SECRET_KEY: &str = "test";
 

@@ -8,10 +8,10 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use base64::Engine as _;
+use filegate_http::AppState;
 use filegate_local::Deployment;
 use filegate_local::emulator::Emulator;
-use filegate_shared::config::{AuthConfig, Config};
-use filegate_shared::http::AppState;
+use filegate_store::config::{AuthConfig, Config};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -129,8 +129,8 @@ fn config_at(endpoint: &str, bucket: &str) -> (Config, AuthConfig) {
 /// signatures, an unreachable one, or a scripted one.
 pub async fn spawn_proxy_against(s3_endpoint: &str, bucket: &str) -> String {
     let (config, auth) = config_at(s3_endpoint, bucket);
-    let sdk = filegate_shared::aws::emulator_sdk_config(&config).await;
-    let clients = filegate_shared::aws::AwsClients::from_sdk_config(&sdk, &config);
+    let sdk = filegate_store::clients::emulator_sdk_config(&config).await;
+    let clients = filegate_store::clients::AwsClients::from_sdk_config(&sdk, &config);
     serve(AppState::new(config, &auth, &clients)).await
 }
 
@@ -138,8 +138,8 @@ pub async fn spawn_proxy_against(s3_endpoint: &str, bucket: &str) -> String {
 /// credentials).
 pub async fn s3_client_at(endpoint: &str) -> aws_sdk_s3::Client {
     let (config, _) = config_at(endpoint, "unused");
-    let sdk = filegate_shared::aws::emulator_sdk_config(&config).await;
-    filegate_shared::aws::s3_client(&sdk, &config)
+    let sdk = filegate_store::clients::emulator_sdk_config(&config).await;
+    filegate_store::clients::s3_client(&sdk, &config)
 }
 
 /// A response with its body read, checked for the headers every response must carry.
@@ -327,17 +327,27 @@ impl TestApp {
         request.send().await.unwrap().status()
     }
 
+    /// HeadObject of a file's object: `None` only when S3 says there is no such object. Any
+    /// other failure (a refusal, a dead endpoint) fails the test, so that "object deleted"
+    /// checks cannot pass because S3 could not be asked.
     pub async fn head_object(
         &self,
         file_id: &str,
     ) -> Option<aws_sdk_s3::operation::head_object::HeadObjectOutput> {
-        filegate_shared::aws::s3_client(&self.deployment.sdk, &self.state().config)
+        let result = filegate_store::clients::s3_client(&self.deployment.sdk, &self.state().config)
             .head_object()
             .bucket(&self.state().config.bucket)
             .key(format!("{}/{file_id}", self.org))
             .send()
-            .await
-            .ok()
+            .await;
+        match result {
+            Ok(head) => Some(head),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => None,
+            Err(e) => panic!(
+                "HeadObject of {file_id} failed: {}",
+                filegate_domain::error::ErrorChain(&e)
+            ),
+        }
     }
 
     /// Every item in this test's table (a Scan is fine in a test).
@@ -353,8 +363,8 @@ impl TestApp {
 
     /// The audit actions recorded for a file, oldest first.
     pub async fn audit_actions(&self, file_id: &str) -> Vec<String> {
-        let org = filegate_shared::ids::OrgId::parse(&self.org).unwrap();
-        let id = filegate_shared::ids::FileId::parse(file_id).unwrap();
+        let org = filegate_domain::ids::OrgId::parse(&self.org).unwrap();
+        let id = filegate_domain::ids::FileId::parse(file_id).unwrap();
         self.state()
             .files
             .store()

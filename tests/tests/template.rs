@@ -206,7 +206,7 @@ fn the_table_has_what_the_store_queries() {
             )
         })
         .collect();
-    let expected: Vec<(String, String, String)> = filegate_shared::store::INDEXES
+    let expected: Vec<(String, String, String)> = filegate_store::metadata::INDEXES
         .iter()
         .map(|(name, pk)| ((*name).to_owned(), (*pk).to_owned(), "id".to_owned()))
         .collect();

@@ -229,7 +229,11 @@ mod tests {
         ];
         for (t, want) in cases {
             let e = v.verify(&t).unwrap_err();
-            assert_eq!((e.kind(), e.code()), (ErrorKind::Unauthenticated, want), "{t}");
+            assert_eq!(
+                (e.kind(), e.code()),
+                (ErrorKind::Unauthenticated, want),
+                "{t}"
+            );
         }
     }
 

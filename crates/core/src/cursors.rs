@@ -62,7 +62,12 @@ impl Cursors {
     }
 
     /// The position a cursor points at, if it was sealed for this org and list.
-    pub fn open<P: FromStr>(&self, org: &OrgId, list: &str, cursor: &str) -> Result<P, DomainError> {
+    pub fn open<P: FromStr>(
+        &self,
+        org: &OrgId,
+        list: &str,
+        cursor: &str,
+    ) -> Result<P, DomainError> {
         let invalid = || {
             DomainError::invalid(
                 "invalid_cursor",

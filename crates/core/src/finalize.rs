@@ -129,7 +129,6 @@ impl FileService {
         .await
     }
 
-
     /// The S3-event finalize policy for one created object of `bucket`: objects of other
     /// buckets or of a shape filegate never makes are not ours; an object whose file is gone
     /// (deleted, or never declared) is removed, as no row will ever point at it; a finalize
@@ -152,12 +151,10 @@ impl FileService {
         // message would make one enormous future type.
         match Box::pin(self.finalize(&caller, origin, &id)).await {
             Ok(file) => ObjectFinalized::Finalized(Box::new(file)),
-            Err(e) if e.kind() == ErrorKind::NotFound => {
-                match self.objects().delete(key).await {
-                    Ok(()) => ObjectFinalized::OrphanDeleted,
-                    Err(e) => ObjectFinalized::Retry(e.into()),
-                }
-            }
+            Err(e) if e.kind() == ErrorKind::NotFound => match self.objects().delete(key).await {
+                Ok(()) => ObjectFinalized::OrphanDeleted,
+                Err(e) => ObjectFinalized::Retry(e.into()),
+            },
             Err(e)
                 if matches!(
                     e.kind(),

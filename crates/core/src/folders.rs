@@ -58,27 +58,30 @@ impl FileService {
         requested: &FolderChange,
     ) -> Result<FolderRecord, DomainError> {
         // A lost race re-reads the folder and its new ancestors and checks again.
-        retry_on_conflict("the folder or its new parent kept changing; retry", move || async move {
-            let folder = self.get_folder(caller, id).await?;
-            let name = requested.name.clone().filter(|n| *n != folder.name);
-            let target = requested.parent.filter(|t| *t != folder.parent);
-            if name.is_none() && target.is_none() {
-                return Ok(Attempt::Done(folder));
-            }
-            let ancestors = match target {
-                Some(Some(parent)) => self.ancestors(&caller.org, &folder.id, parent).await?,
-                _ => Vec::new(),
-            };
-            match self
-                .store()
-                .update_folder(&folder, name.as_ref(), target, &ancestors, Timestamp::now())
-                .await
-            {
-                Ok(updated) => Ok(Attempt::Done(updated)),
-                Err(UpdateFolderError::Conflict) => Ok(Attempt::Changed),
-                Err(UpdateFolderError::Storage(e)) => Err(e.into()),
-            }
-        })
+        retry_on_conflict(
+            "the folder or its new parent kept changing; retry",
+            move || async move {
+                let folder = self.get_folder(caller, id).await?;
+                let name = requested.name.clone().filter(|n| *n != folder.name);
+                let target = requested.parent.filter(|t| *t != folder.parent);
+                if name.is_none() && target.is_none() {
+                    return Ok(Attempt::Done(folder));
+                }
+                let ancestors = match target {
+                    Some(Some(parent)) => self.ancestors(&caller.org, &folder.id, parent).await?,
+                    _ => Vec::new(),
+                };
+                match self
+                    .store()
+                    .update_folder(&folder, name.as_ref(), target, &ancestors, Timestamp::now())
+                    .await
+                {
+                    Ok(updated) => Ok(Attempt::Done(updated)),
+                    Err(UpdateFolderError::Conflict) => Ok(Attempt::Changed),
+                    Err(UpdateFolderError::Storage(e)) => Err(e.into()),
+                }
+            },
+        )
         .await
     }
 

@@ -57,9 +57,14 @@ impl Lists {
                 .ok_or_else(|| folder_not_found(folder, "folder"))?;
         }
         self.cursors
-            .page(org, &list_identity(filter), page, |after: Option<FileId>| async move {
-                Ok(store.list_files(org, filter, after, page.limit).await?)
-            })
+            .page(
+                org,
+                &list_identity(filter),
+                page,
+                |after: Option<FileId>| async move {
+                    Ok(store.list_files(org, filter, after, page.limit).await?)
+                },
+            )
             .await
     }
 

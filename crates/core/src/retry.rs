@@ -46,13 +46,22 @@ mod tests {
         })
         .await;
         let e = result.unwrap_err();
-        assert_eq!((e.code(), e.message(), calls), ("concurrent_update", "kept changing", 3));
+        assert_eq!(
+            (e.code(), e.message(), calls),
+            ("concurrent_update", "kept changing", 3)
+        );
 
         let mut calls = 0;
         let result = retry_on_conflict("x", || {
             calls += 1;
             let n = calls;
-            async move { Ok(if n == 2 { Attempt::Done(n) } else { Attempt::Changed }) }
+            async move {
+                Ok(if n == 2 {
+                    Attempt::Done(n)
+                } else {
+                    Attempt::Changed
+                })
+            }
         })
         .await;
         assert_eq!((result.unwrap(), calls), (2, 2));

@@ -24,55 +24,58 @@ impl FileService {
         id: &FileId,
         request: &StatusRequest,
     ) -> Result<FileRecord, DomainError> {
-        retry_on_conflict("the file kept changing; read it and retry", move || async move {
-            let file = self.get(caller, id).await?;
-            if !file.status.can_become(request.to) {
-                return Err(DomainError::conflict(
-                    "invalid_transition",
-                    format!("a {} file cannot become {}", file.status, request.to),
-                )
-                .with_param("status"));
-            }
-            let now = Timestamp::now();
-            let mut event = AuditEvent::new(
-                &caller.org,
-                file.id,
-                AuditAction::FileStatusChanged,
-                &caller.actor,
-                origin,
-                now,
-            )
-            .with_detail("from", file.status.as_str())
-            .with_detail("to", request.to.as_str());
-            if let Some(message) = &request.error_message {
-                event = event.with_detail("error_message", message.as_str());
-            }
-            let change = StatusChange {
-                from: file.status,
-                to: request.to,
-                at: now,
-                error_message: request.error_message.clone(),
-            };
-            match self.store().change_status(&file, &change, &event).await {
-                Ok(updated) => {
-                    if file.status == FileStatus::Pending {
-                        // Bytes that were never verified are not kept (as with a failed
-                        // finalize). The change has been made either way: a failed cleanup
-                        // is logged, and finalize removes the object if it is ever called.
-                        if let Err(e) = self.objects().delete(&file.object_key()).await {
-                            tracing::warn!(
-                                error = %ErrorChain(&e),
-                                file = %file.id,
-                                "could not delete the object of a file failed while pending"
-                            );
-                        }
-                    }
-                    Ok(Attempt::Done(updated))
+        retry_on_conflict(
+            "the file kept changing; read it and retry",
+            move || async move {
+                let file = self.get(caller, id).await?;
+                if !file.status.can_become(request.to) {
+                    return Err(DomainError::conflict(
+                        "invalid_transition",
+                        format!("a {} file cannot become {}", file.status, request.to),
+                    )
+                    .with_param("status"));
                 }
-                Err(ChangeStatusError::Conflict) => Ok(Attempt::Changed),
-                Err(ChangeStatusError::Storage(e)) => Err(e.into()),
-            }
-        })
+                let now = Timestamp::now();
+                let mut event = AuditEvent::new(
+                    &caller.org,
+                    file.id,
+                    AuditAction::FileStatusChanged,
+                    &caller.actor,
+                    origin,
+                    now,
+                )
+                .with_detail("from", file.status.as_str())
+                .with_detail("to", request.to.as_str());
+                if let Some(message) = &request.error_message {
+                    event = event.with_detail("error_message", message.as_str());
+                }
+                let change = StatusChange {
+                    from: file.status,
+                    to: request.to,
+                    at: now,
+                    error_message: request.error_message.clone(),
+                };
+                match self.store().change_status(&file, &change, &event).await {
+                    Ok(updated) => {
+                        if file.status == FileStatus::Pending {
+                            // Bytes that were never verified are not kept (as with a failed
+                            // finalize). The change has been made either way: a failed cleanup
+                            // is logged, and finalize removes the object if it is ever called.
+                            if let Err(e) = self.objects().delete(&file.object_key()).await {
+                                tracing::warn!(
+                                    error = %ErrorChain(&e),
+                                    file = %file.id,
+                                    "could not delete the object of a file failed while pending"
+                                );
+                            }
+                        }
+                        Ok(Attempt::Done(updated))
+                    }
+                    Err(ChangeStatusError::Conflict) => Ok(Attempt::Changed),
+                    Err(ChangeStatusError::Storage(e)) => Err(e.into()),
+                }
+            },
+        )
         .await
     }
 }

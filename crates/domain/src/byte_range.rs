@@ -107,7 +107,6 @@ pub fn ensure_streamable(content_length: u64, max_bytes: u64) -> Result<(), Doma
     ))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization as _;
 
 use crate::error::DomainError;
-use crate::principal::Actor;
 use crate::ids::{FileId, FolderId, OrgId};
+use crate::principal::Actor;
 use crate::timestamp::Timestamp;
 
 /// A file's display name: 1–255 characters after NFC normalisation, no control characters, no

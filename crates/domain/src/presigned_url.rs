@@ -200,7 +200,11 @@ mod tests {
             format!("https://other-bucket.s3.us-east-1.amazonaws.com/acme/{FILE}?{SIGV4}"),
         ];
         for url in &refused {
-            assert_eq!(code(url), (ErrorKind::Forbidden, "url_not_allowed"), "{url}");
+            assert_eq!(
+                code(url),
+                (ErrorKind::Forbidden, "url_not_allowed"),
+                "{url}"
+            );
         }
         let unsigned = format!("https://BUCKET.s3.us-east-1.amazonaws.com/acme/{FILE}");
         assert_eq!(code(&unsigned), (ErrorKind::Unprocessable, "not_presigned"));
@@ -208,7 +212,10 @@ mod tests {
             "https://BUCKET.s3.us-east-1.amazonaws.com/acme/{FILE}?{}",
             SIGV4.replace("&X-Amz-Signature=abc123", "")
         );
-        assert_eq!(code(&no_signature), (ErrorKind::Unprocessable, "not_presigned"));
+        assert_eq!(
+            code(&no_signature),
+            (ErrorKind::Unprocessable, "not_presigned")
+        );
     }
 
     #[test]
@@ -233,7 +240,11 @@ mod tests {
             format!("https://bucket.s3.us-east-1.amazonaws.com/{FILE}?{SIGV4}"),
             format!("https://bucket.s3.us-east-1.amazonaws.com/acme/{FILE}?{SIGV4}#frag"),
         ] {
-            assert_eq!(code(&url), (ErrorKind::Forbidden, "url_not_allowed"), "{url}");
+            assert_eq!(
+                code(&url),
+                (ErrorKind::Forbidden, "url_not_allowed"),
+                "{url}"
+            );
         }
         for not_a_url in ["", "not a url", "//bucket.s3.amazonaws.com/x", "https://"] {
             assert_eq!(

@@ -52,4 +52,3 @@ pub struct UploadTicket {
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub expires_at: Timestamp,
 }
-

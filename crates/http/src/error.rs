@@ -46,9 +46,7 @@ fn status_and_type(kind: ErrorKind) -> (StatusCode, ErrorType) {
             (StatusCode::UNSUPPORTED_MEDIA_TYPE, InvalidRequestError)
         }
         ErrorKind::Unprocessable => (StatusCode::UNPROCESSABLE_ENTITY, InvalidRequestError),
-        ErrorKind::RangeNotSatisfiable => {
-            (StatusCode::RANGE_NOT_SATISFIABLE, InvalidRequestError)
-        }
+        ErrorKind::RangeNotSatisfiable => (StatusCode::RANGE_NOT_SATISFIABLE, InvalidRequestError),
         ErrorKind::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, InvalidRequestError),
         ErrorKind::Unauthenticated => (StatusCode::UNAUTHORIZED, AuthenticationError),
         ErrorKind::Forbidden => (StatusCode::FORBIDDEN, PermissionError),

@@ -66,7 +66,9 @@ fn credential(parts: &Parts) -> Result<Credential<'_>, DomainError> {
         (None, Some(key)) => key
             .to_str()
             .map(|key| Credential::ApiKey(key.trim()))
-            .map_err(|_| DomainError::unauthenticated("invalid_api_key", "the API key is not valid")),
+            .map_err(|_| {
+                DomainError::unauthenticated("invalid_api_key", "the API key is not valid")
+            }),
         (Some(_), Some(_)) => Err(DomainError::unauthenticated(
             "ambiguous_credentials",
             "send either Authorization or X-API-Key, not both",
@@ -201,8 +203,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DomainError> {
         }
     })?;
     // Trailing data after the value is malformed JSON too.
-    de.end()
-        .map_err(|_| DomainError::invalid("invalid_json", "the body has data after the JSON value"))?;
+    de.end().map_err(|_| {
+        DomainError::invalid("invalid_json", "the body has data after the JSON value")
+    })?;
     Ok(value)
 }
 
@@ -244,7 +247,9 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        Ok(QueryParams(parse_query(parts.uri.query().unwrap_or_default())?))
+        Ok(QueryParams(parse_query(
+            parts.uri.query().unwrap_or_default(),
+        )?))
     }
 }
 
@@ -389,7 +394,8 @@ mod tests {
             err(r#"{"files": [{"name":"a","content_type":"a/b","size_bytes":1,"public":"yes"}]}"#),
             ("invalid_type", Some("files[0].public".into()))
         );
-        let e = parse_json::<crate::wire::file::UpdateFileRequest>(br#"{"folder": 5}"#).unwrap_err();
+        let e =
+            parse_json::<crate::wire::file::UpdateFileRequest>(br#"{"folder": 5}"#).unwrap_err();
         assert_eq!((e.code(), e.param()), ("invalid_type", Some("folder")));
         let e = parse_json::<crate::wire::upload::CreateFileRequest>(
             br#"{"name":"a","name":"b","content_type":"a/b","size_bytes":1}"#,

@@ -240,7 +240,10 @@ pub fn content_response(content: Content) -> Response {
                 }
             };
             put(header::CONTENT_TYPE, Some(file.content_type));
-            put(header::CONTENT_LENGTH, Some(file.content_length.to_string()));
+            put(
+                header::CONTENT_LENGTH,
+                Some(file.content_length.to_string()),
+            );
             put(header::CONTENT_DISPOSITION, Some(file.content_disposition));
             put(header::ETAG, file.etag);
             put(header::LAST_MODIFIED, file.last_modified);
@@ -249,8 +252,8 @@ pub fn content_response(content: Content) -> Response {
             StreamedObject::new(partial, &headers, Body::new(file.body)).into_response()
         }
         Content::RangeNotSatisfiable { size } => {
-                range_not_satisfiable(HeaderValue::from_str(&format!("bytes */{size}")).ok())
-            }
+            range_not_satisfiable(HeaderValue::from_str(&format!("bytes */{size}")).ok())
+        }
     }
 }
 
@@ -323,10 +326,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.append(header::RANGE, HeaderValue::from_static("bytes=0-1"));
         headers.append(header::RANGE, HeaderValue::from_static("bytes=2-3"));
-        assert_eq!(
-            byte_range(&headers).unwrap_err().code(),
-            "invalid_range"
-        );
+        assert_eq!(byte_range(&headers).unwrap_err().code(), "invalid_range");
         assert_eq!(byte_range(&HeaderMap::new()).unwrap(), None);
     }
 

@@ -14,8 +14,7 @@ use crate::config::Config;
 /// The roots AWS service endpoints chain to (Amazon Root CA 1–4, Starfield Services G2).
 /// Compiled in so that a cold start reads and parses no system CA bundle (measured: that was
 /// most of the SDK's default client build time).
-pub const AMAZON_TRUST_SERVICES_ROOTS: &[u8] =
-    include_bytes!("../certs/amazon-trust-services.pem");
+pub const AMAZON_TRUST_SERVICES_ROOTS: &[u8] = include_bytes!("../certs/amazon-trust-services.pem");
 
 /// The clients every function may use.
 #[derive(Debug, Clone)]
@@ -132,4 +131,3 @@ fn https_client(native_roots: bool) -> SharedHttpClient {
         .tls_context(tls_context)
         .build_https()
 }
-

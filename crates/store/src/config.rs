@@ -182,12 +182,7 @@ impl Config {
                 .ok_or(ConfigError::Missing("AWS_REGION"))?,
             endpoint_url: get("AWS_ENDPOINT_URL"),
             tls_native_roots,
-            proxy_max_bytes: number(
-                "FILEGATE_PROXY_MAX_BYTES",
-                LAMBDA_STREAM_LIMIT,
-                1,
-                u64::MAX,
-            )?,
+            proxy_max_bytes: number("FILEGATE_PROXY_MAX_BYTES", LAMBDA_STREAM_LIMIT, 1, u64::MAX)?,
             uploads: UploadPolicy {
                 max_upload_bytes: number(
                     "FILEGATE_MAX_UPLOAD_BYTES",

@@ -277,8 +277,8 @@ impl ObjectStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use filegate_domain::file::AllowedContentTypes;
     use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+    use filegate_domain::file::AllowedContentTypes;
 
     fn store(encryption: Encryption) -> ObjectStore {
         let config = aws_sdk_s3::Config::builder()

@@ -6,11 +6,10 @@
 //! Lambda invocations are accepted too.
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use filegate_shared::audit::RequestOrigin;
-use filegate_shared::auth::Actor;
-use filegate_shared::files::parse_object_key;
-use filegate_shared::service::FileService;
-use filegate_shared::upload::EVENT_FINALIZER;
+use filegate_core::FileService;
+use filegate_core::finalize::ObjectFinalized;
+use filegate_domain::audit::RequestOrigin;
+use filegate_domain::error::ErrorChain;
 use serde::Deserialize;
 use serde_json::Value;
 use tracing::Instrument as _;
@@ -140,27 +139,47 @@ fn parse_notification(body: &str) -> Notification {
 
 /// Finalizes the files the records name; returns how many records should be retried.
 async fn finalize_records(files: &FileService, records: &[S3Record], request_id: &str) -> usize {
+    let origin = RequestOrigin {
+        request_id: request_id.to_owned(),
+        ..RequestOrigin::default()
+    };
     let mut retry = 0;
     for record in records {
-        if let Some(key) = owned_key(files, record)
-            && !finalize_key(files, &key, request_id).await
+        let created = record
+            .event_name
+            .as_deref()
+            .is_some_and(|name| name.starts_with("ObjectCreated:"));
+        let Some(key) = decode_event_key(&record.s3.object.key).filter(|_| created) else {
+            continue;
+        };
+        match files
+            .finalize_object(&origin, &record.s3.bucket.name, &key)
+            .await
         {
-            retry += 1;
+            ObjectFinalized::NotOurs => {
+                tracing::debug!(key, "ignoring an object filegate does not own");
+            }
+            ObjectFinalized::Finalized(file) => {
+                tracing::info!(file = %file.id, status = %file.status, "finalized from S3 event");
+            }
+            ObjectFinalized::OrphanDeleted => {
+                tracing::warn!(key, "deleted an object that has no file");
+            }
+            ObjectFinalized::Settled(e) => {
+                // upload_missing, upload_mismatch, file_failed: nothing to retry.
+                tracing::info!(
+                    key,
+                    code = e.code(),
+                    "S3 event finalize settled without upload"
+                );
+            }
+            ObjectFinalized::Retry(e) => {
+                tracing::warn!(key, code = e.code(), error = %ErrorChain(&e), "S3 event finalize failed; will retry");
+                retry += 1;
+            }
         }
     }
     retry
-}
-
-/// The decoded key of an `ObjectCreated` record for this deployment's bucket, if it is one.
-fn owned_key(files: &FileService, record: &S3Record) -> Option<String> {
-    let created = record
-        .event_name
-        .as_deref()
-        .is_some_and(|name| name.starts_with("ObjectCreated:"));
-    if !created || record.s3.bucket.name != files.objects().bucket() {
-        return None;
-    }
-    decode_event_key(&record.s3.object.key)
 }
 
 /// S3 event keys are URL-encoded with `+` for spaces (`org%2Ffile_…` from some emulators).
@@ -170,52 +189,6 @@ pub fn decode_event_key(raw: &str) -> Option<String> {
         .decode_utf8()
         .ok()
         .map(|k| k.into_owned())
-}
-
-/// Returns false when the record should be retried.
-async fn finalize_key(files: &FileService, key: &str, request_id: &str) -> bool {
-    let Some((org, id)) = parse_object_key(key) else {
-        tracing::debug!(key, "ignoring an object filegate does not own");
-        return true;
-    };
-    let origin = RequestOrigin {
-        request_id: request_id.to_owned(),
-        ..RequestOrigin::default()
-    };
-    let actor = Actor::system(EVENT_FINALIZER);
-    // Boxed: the SDK futures inside are large, and nesting them per record and per message
-    // would make one enormous future type.
-    match Box::pin(files.finalize(&org, &id, &actor, &origin)).await {
-        Ok(file) => {
-            tracing::info!(file = %file.id, status = %file.status, "finalized from S3 event");
-            true
-        }
-        Err(e) if e.code() == "file_not_found" => {
-            // No row will ever point at this object (its file was deleted, or never
-            // existed): remove it rather than leave an orphan.
-            tracing::warn!(key, "deleting an object that has no file");
-            match files.objects().delete(key).await {
-                Ok(()) => true,
-                Err(e) => {
-                    tracing::warn!(error = %filegate_shared::error::ErrorChain(&e), "orphan delete failed");
-                    false
-                }
-            }
-        }
-        Err(e) if e.status().is_client_error() => {
-            // upload_missing, upload_mismatch, file_failed: settled, nothing to retry.
-            tracing::info!(
-                key,
-                code = e.code(),
-                "S3 event finalize settled without upload"
-            );
-            true
-        }
-        Err(e) => {
-            tracing::warn!(key, code = e.code(), "S3 event finalize failed; will retry");
-            false
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,19 +1,18 @@
 //! The `finalize` function: confirms uploads by checking what landed in S3.
 //!
 //! `POST /v1/files/{id}/finalize` here, and the S3-event finalizer in [`events`] (its own
-//! binary, `auto-finalize`). Both call the same `FileService::finalize`.
+//! binary, `auto-finalize`). Both run the same `FileService::finalize`.
 
 pub mod events;
 
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
-use filegate_shared::audit::RequestOrigin;
-use filegate_shared::auth::{Caller, Scope};
-use filegate_shared::error::{ApiError, AuthErrors, ErrorBody};
-use filegate_shared::files::FileObject;
-use filegate_shared::http::{AppState, PathId};
-use filegate_shared::ids::FileId;
+use filegate_domain::ids::FileId;
+use filegate_domain::principal::Scope;
+use filegate_http::extract::{Authenticated, Origin, PathId};
+use filegate_http::wire::file::FileObject;
+use filegate_http::{ApiError, AppState, AuthErrors, ErrorBody};
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -46,14 +45,11 @@ pub fn router(state: AppState) -> Router {
 )]
 async fn finalize_file(
     State(state): State<AppState>,
-    caller: Caller,
-    origin: RequestOrigin,
+    Authenticated(caller): Authenticated,
+    Origin(origin): Origin,
     PathId(id): PathId<FileId>,
 ) -> Result<Json<FileObject>, ApiError> {
     caller.require(Scope::FilesWrite)?;
-    let file = state
-        .files
-        .finalize(&caller.org, &id, &caller.actor, &origin)
-        .await?;
+    let file = state.files.finalize(&caller, &origin, &id).await?;
     Ok(Json(FileObject::from(&file)))
 }

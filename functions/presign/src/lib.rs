@@ -7,15 +7,15 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use filegate_shared::audit::RequestOrigin;
-use filegate_shared::auth::{Caller, Scope};
-use filegate_shared::download::{DownloadRequest, DownloadUrlRequest, FileDownload};
-use filegate_shared::error::{ApiError, AuthErrors, ErrorBody};
-use filegate_shared::http::{AppState, JsonBody, OptionalJsonBody, PathId};
-use filegate_shared::ids::FileId;
-use filegate_shared::upload::{
-    CreateFileRequest, CreateFilesRequest, FileDeclaration, FileUpload, FileUploadList,
+use filegate_domain::DomainError;
+use filegate_domain::ids::FileId;
+use filegate_domain::principal::Scope;
+use filegate_http::extract::{Authenticated, JsonBody, OptionalJsonBody, Origin, PathId};
+use filegate_http::wire::download::{DownloadUrlRequest, FileDownload};
+use filegate_http::wire::upload::{
+    CreateFileRequest, CreateFilesRequest, FileUpload, FileUploadList,
 };
+use filegate_http::{ApiError, AppState, AuthErrors, ErrorBody};
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -49,21 +49,20 @@ pub fn router(state: AppState) -> Router {
 )]
 async fn create_file(
     State(state): State<AppState>,
-    caller: Caller,
-    origin: RequestOrigin,
+    Authenticated(caller): Authenticated,
+    Origin(origin): Origin,
     JsonBody(request): JsonBody<CreateFileRequest>,
 ) -> Result<(StatusCode, Json<FileUpload>), ApiError> {
     caller.require(Scope::FilesWrite)?;
-    let declaration = FileDeclaration::parse(&request, state.files.policy())?;
+    let declaration = request.declaration(state.files.policy())?;
     let created = state
         .files
         .initiate(&caller, &origin, vec![declaration])
         .await?;
-    let upload = created
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::internal(&std::io::Error::other("initiate returned no file")))?;
-    Ok((StatusCode::CREATED, Json(upload)))
+    let upload = created.into_iter().next().ok_or_else(|| {
+        DomainError::internal(&std::io::Error::other("initiate returned no file"))
+    })?;
+    Ok((StatusCode::CREATED, Json(FileUpload::new(upload))))
 }
 
 /// Declare 1–10 files at once, all or nothing.
@@ -85,14 +84,16 @@ async fn create_file(
 )]
 async fn create_files(
     State(state): State<AppState>,
-    caller: Caller,
-    origin: RequestOrigin,
+    Authenticated(caller): Authenticated,
+    Origin(origin): Origin,
     JsonBody(request): JsonBody<CreateFilesRequest>,
 ) -> Result<FileUploadList, ApiError> {
     caller.require(Scope::FilesWrite)?;
-    let declarations = FileDeclaration::parse_batch(&request, state.files.policy())?;
+    let declarations = request.declarations(state.files.policy())?;
     let created = state.files.initiate(&caller, &origin, declarations).await?;
-    Ok(FileUploadList::new(created))
+    Ok(FileUploadList::new(
+        created.into_iter().map(FileUpload::new).collect(),
+    ))
 }
 
 /// Get a fresh download URL for a file.
@@ -120,16 +121,16 @@ async fn create_files(
 )]
 async fn download_url(
     State(state): State<AppState>,
-    caller: Caller,
-    origin: RequestOrigin,
+    Authenticated(caller): Authenticated,
+    Origin(origin): Origin,
     PathId(id): PathId<FileId>,
     OptionalJsonBody(request): OptionalJsonBody<DownloadUrlRequest>,
 ) -> Result<Json<FileDownload>, ApiError> {
     caller.require(Scope::FilesRead)?;
-    let request = DownloadRequest::parse(&request)?;
-    let download = state
+    let request = request.request()?;
+    let link = state
         .files
         .download_url(&caller, &origin, &id, request)
         .await?;
-    Ok(Json(download))
+    Ok(Json(FileDownload::from(link)))
 }

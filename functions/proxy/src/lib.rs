@@ -4,16 +4,22 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use filegate_shared::audit::RequestOrigin;
-use filegate_shared::auth::{Caller, Scope};
-use filegate_shared::error::{ApiError, AuthErrors, ErrorBody};
-use filegate_shared::http::{AppState, PathId, QueryParams};
-use filegate_shared::ids::FileId;
-use filegate_shared::proxy::{PresignedProxy, Proxied, ProxyQuery};
-use filegate_shared::streaming::{ByteRange, Content, ContentQuery, ContentRequest};
+use filegate_core::content::ContentRequest;
+use filegate_domain::DomainError;
+use filegate_domain::ids::FileId;
+use filegate_domain::principal::Scope;
+use filegate_http::extract::{Authenticated, Origin, PathId, QueryParams};
+use filegate_http::streaming::{
+    StreamedObject, byte_range, content_response, range_not_satisfiable,
+};
+use filegate_http::wire::download::{ContentQuery, ProxyQuery};
+use filegate_http::{ApiError, AppState, AuthErrors, ErrorBody};
+use filegate_proxy_client::{PresignedProxy, Proxied};
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -34,7 +40,7 @@ pub fn router(state: AppState, proxy: PresignedProxy) -> Router {
 }
 
 async fn no_head() -> ApiError {
-    ApiError::method_not_allowed()
+    DomainError::method_not_allowed().into()
 }
 
 /// Stream an object through the API, given a presigned GET URL of this deployment's bucket.
@@ -66,9 +72,18 @@ async fn proxy_file(
     State(proxy): State<Arc<PresignedProxy>>,
     QueryParams(query): QueryParams<ProxyQuery>,
     headers: HeaderMap,
-) -> Result<Proxied, ApiError> {
-    let range = ByteRange::from_headers(&headers)?;
-    proxy.fetch(query.presigned_url.as_deref(), range).await
+) -> Result<Response, ApiError> {
+    let range = byte_range(&headers)?;
+    Ok(
+        match proxy.fetch(query.presigned_url.as_deref(), range).await? {
+            Proxied::Object {
+                partial,
+                headers,
+                body,
+            } => StreamedObject::new(partial, &headers, Body::new(body)).into_response(),
+            Proxied::RangeNotSatisfiable(content_range) => range_not_satisfiable(content_range),
+        },
+    )
 }
 
 /// Stream a file's bytes through the API (for clients that cannot reach S3).
@@ -96,19 +111,17 @@ async fn proxy_file(
 )]
 async fn file_content(
     State(state): State<AppState>,
-    caller: Caller,
-    origin: RequestOrigin,
+    Authenticated(caller): Authenticated,
+    Origin(origin): Origin,
     PathId(id): PathId<FileId>,
     QueryParams(query): QueryParams<ContentQuery>,
     headers: HeaderMap,
-) -> Result<Content, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(Scope::FilesRead)?;
     let request = ContentRequest {
         attachment: query.attachment.unwrap_or(false),
-        range: ByteRange::from_headers(&headers)?,
+        range: byte_range(&headers)?,
     };
-    state
-        .files
-        .stream_content(&caller, &origin, &id, request, state.config.proxy_max_bytes)
-        .await
+    let content = state.files.content(&caller, &origin, &id, request).await?;
+    Ok(content_response(content))
 }

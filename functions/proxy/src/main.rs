@@ -1,9 +1,9 @@
-use filegate_shared::http::AppState;
-use filegate_shared::proxy::PresignedProxy;
+use filegate_http::AppState;
+use filegate_proxy_client::PresignedProxy;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    filegate_shared::telemetry::init();
+    filegate_core::telemetry::init();
     // Config, AWS clients and the proxy's HTTPS client are built once per container.
     let state = AppState::from_env().await?;
     let proxy = PresignedProxy::from_config(&state.config);

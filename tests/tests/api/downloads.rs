@@ -3,7 +3,7 @@
 //! `the_emulator_honours_the_response_overrides`), so the headers asserted below are the ones
 //! a browser would see.
 
-use filegate_shared::timestamp::Timestamp;
+use filegate_domain::timestamp::Timestamp;
 use filegate_tests::{TestApp, TestResponse, bytes_of, pdf, spawn_app};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
@@ -81,7 +81,7 @@ async fn the_emulator_honours_the_response_overrides() {
     let bytes = bytes_of(10, 1);
     let file = app.uploaded_file(pdf("a.pdf", bytes.len()), &bytes).await;
     let id = file["id"].as_str().unwrap();
-    let presigned = filegate_shared::aws::s3_client(&app.deployment.sdk, &app.state().config)
+    let presigned = filegate_store::clients::s3_client(&app.deployment.sdk, &app.state().config)
         .get_object()
         .bucket(&app.state().config.bucket)
         .key(format!("{}/{id}", app.org))

@@ -49,14 +49,14 @@ async fn an_upload_is_finalized_by_its_s3_event_without_a_call() {
         app.audit_actions(id).await,
         ["file.created", "file.uploaded"]
     );
-    let org = filegate_shared::ids::OrgId::parse(&app.org).unwrap();
+    let org = filegate_domain::ids::OrgId::parse(&app.org).unwrap();
     let events = app
         .state()
         .files
         .store()
         .audit_events(
             &org,
-            &filegate_shared::ids::FileId::parse(id).unwrap(),
+            &filegate_domain::ids::FileId::parse(id).unwrap(),
             None,
             10,
         )
@@ -65,7 +65,7 @@ async fn an_upload_is_finalized_by_its_s3_event_without_a_call() {
         .items;
     assert_eq!(
         events[1].actor.kind,
-        filegate_shared::auth::ActorKind::System
+        filegate_domain::principal::ActorKind::System
     );
 }
 
@@ -160,8 +160,8 @@ async fn test_events_foreign_keys_and_other_buckets_are_ignored() {
 #[tokio::test]
 async fn an_object_without_a_file_is_removed() {
     let app = spawn_app().await;
-    let s3 = filegate_shared::aws::s3_client(&app.deployment.sdk, &app.state().config);
-    let orphan = format!("{}/{}", app.org, filegate_shared::ids::FileId::new());
+    let s3 = filegate_store::clients::s3_client(&app.deployment.sdk, &app.state().config);
+    let orphan = format!("{}/{}", app.org, filegate_domain::ids::FileId::new());
     s3.put_object()
         .bucket(bucket(&app))
         .key(&orphan)

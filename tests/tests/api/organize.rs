@@ -280,13 +280,13 @@ async fn a_delete_interrupted_after_the_mark_is_finished_by_a_retry() {
         .uploaded_file(pdf("crash.pdf", 10), &bytes_of(10, 5))
         .await;
     let id = file["id"].as_str().unwrap();
-    let org = filegate_shared::ids::OrgId::parse(&app.org).unwrap();
-    let file_id = filegate_shared::ids::FileId::parse(id).unwrap();
+    let org = filegate_domain::ids::OrgId::parse(&app.org).unwrap();
+    let file_id = filegate_domain::ids::FileId::parse(id).unwrap();
     // Step 1 only, as if the function died right after it.
     app.state()
         .files
         .store()
-        .mark_deleting(&org, &file_id, filegate_shared::timestamp::Timestamp::now())
+        .mark_deleting(&org, &file_id, filegate_domain::timestamp::Timestamp::now())
         .await
         .unwrap();
     // Marked rows are gone for every read, and cannot be changed or handed out.
@@ -404,14 +404,14 @@ async fn a_file_whose_folder_vanished_while_pending_lands_at_the_root() {
     let id = file["id"].as_str().unwrap();
     // The API refuses to delete a folder with a listed pending file; a folder deleted in the
     // instant before the file appears in the index is what the store must still handle.
-    let org = filegate_shared::ids::OrgId::parse(&app.org).unwrap();
+    let org = filegate_domain::ids::OrgId::parse(&app.org).unwrap();
     let record = app
         .state()
         .files
         .store()
         .get_folder(
             &org,
-            &filegate_shared::ids::FolderId::parse(folder_id).unwrap(),
+            &filegate_domain::ids::FolderId::parse(folder_id).unwrap(),
         )
         .await
         .unwrap()
@@ -443,16 +443,16 @@ async fn a_file_whose_folder_vanished_while_pending_lands_at_the_root() {
 /// a file in it from being deleted, and a move gives the count back.
 #[tokio::test]
 async fn the_folder_counter_follows_finalize_moves_and_deletes() {
-    use filegate_shared::store::DeleteFolderError;
+    use filegate_store::metadata::DeleteFolderError;
     let app = spawn_app().await;
     let folder = app.create_folder("Counted", None).await;
     let folder_id = folder["id"].as_str().unwrap();
-    let org = filegate_shared::ids::OrgId::parse(&app.org).unwrap();
+    let org = filegate_domain::ids::OrgId::parse(&app.org).unwrap();
     let store = app.state().files.store();
     let record = store
         .get_folder(
             &org,
-            &filegate_shared::ids::FolderId::parse(folder_id).unwrap(),
+            &filegate_domain::ids::FolderId::parse(folder_id).unwrap(),
         )
         .await
         .unwrap()
@@ -483,12 +483,12 @@ async fn the_folder_counter_follows_finalize_moves_and_deletes() {
 /// it is.
 #[tokio::test]
 async fn a_file_moved_while_being_finalized_counts_in_its_new_folder() {
-    use filegate_shared::audit::{AuditAction, AuditEvent, RequestOrigin};
-    use filegate_shared::auth::Actor;
-    use filegate_shared::files::FileStatus;
-    use filegate_shared::ids::{FileId, FolderId, OrgId};
-    use filegate_shared::store::{ChangeStatusError, StatusChange};
-    use filegate_shared::timestamp::Timestamp;
+    use filegate_domain::audit::{AuditAction, AuditEvent, RequestOrigin};
+    use filegate_domain::file::FileStatus;
+    use filegate_domain::ids::{FileId, FolderId, OrgId};
+    use filegate_domain::principal::Actor;
+    use filegate_domain::timestamp::Timestamp;
+    use filegate_store::metadata::{ChangeStatusError, StatusChange};
 
     let app = spawn_app().await;
     let a = app.create_folder("A", None).await["id"]

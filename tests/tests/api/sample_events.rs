@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use filegate_shared::proxy::PresignedProxy;
+use filegate_proxy_client::PresignedProxy;
 use filegate_tests::{TestApp, bytes_of, pdf, spawn_app};
 use http::StatusCode;
 use serde_json::{Value, json};
@@ -173,10 +173,7 @@ async fn the_s3_samples_finalize_an_upload() {
     for name in S3_EVENTS {
         let app = spawn_app().await;
         let file = app.create_file(pdf("report.pdf", 64)).await;
-        assert_eq!(
-            app.upload(&file, &bytes_of(64, 2)).await,
-            reqwest::StatusCode::OK
-        );
+        assert_eq!(app.upload(&file, &bytes_of(64, 2)).await, StatusCode::OK);
         let id = file["id"].as_str().unwrap();
         let text = read(name)
             .replace(&format!("acme/{SAMPLE_FILE}"), &format!("{}/{id}", app.org))

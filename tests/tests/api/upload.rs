@@ -152,7 +152,7 @@ async fn the_bucket_allows_browser_uploads_from_configured_origins() {
         ..TestOptions::default()
     })
     .await;
-    let cors = filegate_shared::aws::s3_client(&app.deployment.sdk, &app.state().config)
+    let cors = filegate_store::clients::s3_client(&app.deployment.sdk, &app.state().config)
         .get_bucket_cors()
         .bucket(&app.state().config.bucket)
         .send()

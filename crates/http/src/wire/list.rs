@@ -19,10 +19,13 @@ pub struct List<T> {
 
 impl<T> List<T> {
     /// The wire form of a page of records, each turned into its API object.
-    pub fn of<R>(listing: Listing<R>, object: impl Fn(&R) -> T) -> Self {
+    pub fn of<R>(listing: Listing<R>) -> Self
+    where
+        T: for<'a> From<&'a R>,
+    {
         Self {
             object: "list",
-            data: listing.items.iter().map(object).collect(),
+            data: listing.items.iter().map(T::from).collect(),
             has_more: listing.next_cursor.is_some(),
             next_cursor: listing.next_cursor,
         }

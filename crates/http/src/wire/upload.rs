@@ -183,15 +183,11 @@ impl CreateFileRequest {
             public: req.public.unwrap_or(false),
         })
     }
-
 }
 
 impl CreateFilesRequest {
     /// Checks a batch; the first bad entry rejects it with `param` like `files[3].name`.
-    pub fn declarations(
-        &self,
-        policy: &UploadPolicy,
-    ) -> Result<Vec<FileDeclaration>, DomainError> {
+    pub fn declarations(&self, policy: &UploadPolicy) -> Result<Vec<FileDeclaration>, DomainError> {
         let req = self;
         if req.files.is_empty() || req.files.len() > MAX_BATCH {
             return Err(DomainError::invalid(
@@ -274,9 +270,9 @@ mod tests {
     fn batch_errors_name_the_entry_and_field() {
         let mut files: Vec<_> = (0..5).map(|i| entry(&format!("{i}.pdf"))).collect();
         files[3]["name"] = "a/b".into();
-        let e =
-            batch(serde_json::json!({ "files": files })).declarations(&policy())
-                .unwrap_err();
+        let e = batch(serde_json::json!({ "files": files }))
+            .declarations(&policy())
+            .unwrap_err();
         assert_eq!(
             (e.code(), e.param()),
             ("name_invalid_character", Some("files[3].name"))
@@ -284,9 +280,9 @@ mod tests {
 
         files[3] = entry("ok.pdf");
         files[1]["size_bytes"] = "1001".into();
-        let e =
-            batch(serde_json::json!({ "files": files })).declarations(&policy())
-                .unwrap_err();
+        let e = batch(serde_json::json!({ "files": files }))
+            .declarations(&policy())
+            .unwrap_err();
         assert_eq!(
             (e.code(), e.param()),
             ("file_too_large", Some("files[1].size_bytes"))
@@ -308,7 +304,8 @@ mod tests {
         }
         let files: Vec<_> = (0..10).map(|i| entry(&format!("{i}.pdf"))).collect();
         assert_eq!(
-            batch(serde_json::json!({ "files": files })).declarations(&policy())
+            batch(serde_json::json!({ "files": files }))
+                .declarations(&policy())
                 .unwrap()
                 .len(),
             10

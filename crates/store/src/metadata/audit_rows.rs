@@ -65,6 +65,9 @@ impl MetadataStore {
 pub(super) fn event_item(event: &AuditEvent) -> Result<Item, serde_dynamo::Error> {
     let mut item: Item = serde_dynamo::to_item(event)?;
     item.insert("pk".into(), str_value(file_pk(&event.org, &event.file)));
-    item.insert("sk".into(), str_value(format!("{EVENT_SK_PREFIX}{}", event.id)));
+    item.insert(
+        "sk".into(),
+        str_value(format!("{EVENT_SK_PREFIX}{}", event.id)),
+    );
     Ok(item)
 }

@@ -12,8 +12,8 @@ use filegate_domain::timestamp::Timestamp;
 
 use super::audit_rows::event_item;
 use super::schema::{
-    FILE_SK, FOLDER_SK, children_pk, file_pk, folder_pk, index_start, org_pk, parent_pk,
-    status_pk, str_value,
+    FILE_SK, FOLDER_SK, children_pk, file_pk, folder_pk, index_start, org_pk, parent_pk, status_pk,
+    str_value,
 };
 use super::{Cancelled, IndexQuery, Item, MetadataStore, cancellation, failed};
 use crate::error::{StorageError, StorageOperation};
@@ -217,7 +217,10 @@ impl MetadataStore {
             (":from".to_owned(), str_value(change.from.as_str())),
             (":to".to_owned(), str_value(change.to.as_str())),
             (":at".to_owned(), str_value(change.at.to_string())),
-            (":status_pk".to_owned(), str_value(status_pk(&file.org, change.to))),
+            (
+                ":status_pk".to_owned(),
+                str_value(status_pk(&file.org, change.to)),
+            ),
             (":read_in".to_owned(), str_value(read_in)),
         ]);
         if change.to == FileStatus::Uploaded {

@@ -295,7 +295,11 @@ impl MetadataStore {
 /// Adds `delta` to the counter change of `id` in `touched`, adding it if absent: one folder
 /// may be both an ancestor to check and a parent to count, and a transaction may touch each
 /// item once.
-fn add_counter_change(touched: &mut Vec<(FolderId, i64, Option<String>)>, id: FolderId, delta: i64) {
+fn add_counter_change(
+    touched: &mut Vec<(FolderId, i64, Option<String>)>,
+    id: FolderId,
+    delta: i64,
+) {
     match touched.iter_mut().find(|(f, _, _)| *f == id) {
         Some(entry) => entry.1 += delta,
         None => touched.push((id, delta, None)),

@@ -140,7 +140,13 @@ pub const INDEXES: &[(&str, &str)] = &[
 
 /// The `ExclusiveStartKey` of an index Query that resumes after the row `pk`/`sk` with `id`:
 /// the table's key and the index's key together.
-pub(super) fn index_start(pk: String, sk: &str, index_attr: &str, index_pk: &str, id: String) -> Item {
+pub(super) fn index_start(
+    pk: String,
+    sk: &str,
+    index_attr: &str,
+    index_pk: &str,
+    id: String,
+) -> Item {
     HashMap::from([
         ("pk".to_owned(), str_value(pk)),
         ("sk".to_owned(), str_value(sk)),
@@ -160,4 +166,3 @@ pub(super) fn position_of(item: &Item) -> Option<String> {
         _ => None,
     }
 }
-

@@ -2,12 +2,13 @@
 
 use axum::Json;
 use axum::extract::State;
-use filegate_shared::api_keys::{ApiKeyObject, CreateApiKeyRequest, DeletedApiKey, NewApiKey};
-use filegate_shared::auth::{Caller, Scope};
-use filegate_shared::error::{ApiError, AuthErrors, ErrorBody};
-use filegate_shared::http::{AppState, Created, JsonBody, PathId, QueryParams};
-use filegate_shared::ids::ApiKeyId;
-use filegate_shared::listing::{List, PageQuery, PageRequest};
+use filegate_domain::ids::ApiKeyId;
+use filegate_domain::principal::Scope;
+use filegate_http::extract::{Authenticated, JsonBody, PathId, QueryParams};
+use filegate_http::wire::Created;
+use filegate_http::wire::api_key::{ApiKeyObject, CreateApiKeyRequest, DeletedApiKey, NewApiKey};
+use filegate_http::wire::list::{List, PageQuery};
+use filegate_http::{ApiError, AppState, AuthErrors, ErrorBody};
 
 /// Create an API key.
 ///
@@ -27,11 +28,13 @@ use filegate_shared::listing::{List, PageQuery, PageRequest};
 )]
 pub async fn create_api_key(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     JsonBody(request): JsonBody<CreateApiKeyRequest>,
 ) -> Result<Created<NewApiKey>, ApiError> {
     caller.require(Scope::Admin)?;
-    Ok(Created(state.api_keys.create(&caller, &request).await?))
+    let (name, scopes) = request.parts()?;
+    let created = state.api_keys.create(&caller, name, scopes).await?;
+    Ok(Created(NewApiKey::from(created)))
 }
 
 /// List the organisation's API keys, newest first (never their secrets).
@@ -47,16 +50,13 @@ pub async fn create_api_key(
 )]
 pub async fn list_api_keys(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     QueryParams(query): QueryParams<PageQuery>,
 ) -> Result<Json<List<ApiKeyObject>>, ApiError> {
     caller.require(Scope::Admin)?;
-    let page = PageRequest::parse(&query)?;
-    let list = state
-        .api_keys
-        .list(&state.cursors, &caller.org, &page)
-        .await?;
-    Ok(Json(list))
+    let page = query.page()?;
+    let listing = state.lists.api_keys(&caller, &page).await?;
+    Ok(Json(List::of(listing)))
 }
 
 /// Revoke an API key: requests with its secret get 401 from now on.
@@ -73,9 +73,10 @@ pub async fn list_api_keys(
 )]
 pub async fn revoke_api_key(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     PathId(id): PathId<ApiKeyId>,
 ) -> Result<Json<DeletedApiKey>, ApiError> {
     caller.require(Scope::Admin)?;
-    Ok(Json(state.api_keys.revoke(&caller.org, &id).await?))
+    state.api_keys.revoke(&caller, &id).await?;
+    Ok(Json(DeletedApiKey::new(&id)))
 }

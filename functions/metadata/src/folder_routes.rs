@@ -2,16 +2,15 @@
 
 use axum::Json;
 use axum::extract::State;
-use filegate_shared::auth::{Caller, Scope};
-use filegate_shared::error::{ApiError, AuthErrors, ErrorBody};
-use filegate_shared::folders::{
-    CreateFolderRequest, DeletedFolder, FolderObject, UpdateFolderRequest, parse_folder_filter,
+use filegate_domain::ids::FolderId;
+use filegate_domain::principal::Scope;
+use filegate_http::extract::{Authenticated, JsonBody, PathId, QueryParams};
+use filegate_http::wire::Created;
+use filegate_http::wire::folder::{
+    CreateFolderRequest, DeletedFolder, FolderObject, ListFoldersQuery, UpdateFolderRequest,
 };
-use filegate_shared::http::{AppState, Created, JsonBody, PathId, QueryParams};
-use filegate_shared::ids::FolderId;
-use filegate_shared::listing::{List, PageRequest};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use filegate_http::wire::list::List;
+use filegate_http::{ApiError, AppState, AuthErrors, ErrorBody};
 
 /// Create a folder, at the root or inside `parent`.
 #[utoipa::path(
@@ -28,26 +27,13 @@ use utoipa::IntoParams;
 )]
 pub async fn create_folder(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     JsonBody(request): JsonBody<CreateFolderRequest>,
 ) -> Result<Created<FolderObject>, ApiError> {
     caller.require(Scope::FilesWrite)?;
-    let folder = state.files.create_folder(&caller, &request).await?;
+    let (name, parent) = request.parts()?;
+    let folder = state.files.create_folder(&caller, name, parent).await?;
     Ok(Created(FolderObject::from(&folder)))
-}
-
-/// The query of `GET /v1/folders`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListFoldersQuery {
-    /// A folder id, or `root`: its direct sub-folders. Absent: every folder of the organisation.
-    parent: Option<String>,
-    /// 1–100, default 20.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
-    limit: Option<String>,
-    /// `next_cursor` of the previous page (with the same `parent`).
-    cursor: Option<String>,
 }
 
 /// List folders, newest first.
@@ -64,21 +50,14 @@ pub struct ListFoldersQuery {
 )]
 pub async fn list_folders(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     QueryParams(query): QueryParams<ListFoldersQuery>,
 ) -> Result<Json<List<FolderObject>>, ApiError> {
     caller.require(Scope::FilesRead)?;
-    let parent = query
-        .parent
-        .as_deref()
-        .map(|p| parse_folder_filter(p, "parent"))
-        .transpose()?;
-    let page = PageRequest::from_parts(query.limit.as_deref(), query.cursor.as_deref())?;
-    let list = state
-        .files
-        .list_folders(&state.cursors, &caller.org, parent, &page)
-        .await?;
-    Ok(Json(list))
+    let parent = query.parent()?;
+    let page = query.page()?;
+    let listing = state.lists.folders(&caller, parent, &page).await?;
+    Ok(Json(List::of(listing)))
 }
 
 /// Get a folder.
@@ -95,11 +74,11 @@ pub async fn list_folders(
 )]
 pub async fn get_folder(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     PathId(id): PathId<FolderId>,
 ) -> Result<Json<FolderObject>, ApiError> {
     caller.require(Scope::FilesRead)?;
-    let folder = state.files.get_folder(&caller.org, &id).await?;
+    let folder = state.files.get_folder(&caller, &id).await?;
     Ok(Json(FolderObject::from(&folder)))
 }
 
@@ -123,15 +102,13 @@ pub async fn get_folder(
 )]
 pub async fn update_folder(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     PathId(id): PathId<FolderId>,
     JsonBody(request): JsonBody<UpdateFolderRequest>,
 ) -> Result<Json<FolderObject>, ApiError> {
     caller.require(Scope::FilesWrite)?;
-    let folder = state
-        .files
-        .update_folder(&caller.org, &id, &request)
-        .await?;
+    let change = request.change()?;
+    let folder = state.files.update_folder(&caller, &id, &change).await?;
     Ok(Json(FolderObject::from(&folder)))
 }
 
@@ -150,9 +127,10 @@ pub async fn update_folder(
 )]
 pub async fn delete_folder(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     PathId(id): PathId<FolderId>,
 ) -> Result<Json<DeletedFolder>, ApiError> {
     caller.require(Scope::FilesWrite)?;
-    Ok(Json(state.files.delete_folder(&caller.org, &id).await?))
+    state.files.delete_folder(&caller, &id).await?;
+    Ok(Json(DeletedFolder::new(&id)))
 }

@@ -2,15 +2,15 @@
 
 use axum::Json;
 use axum::extract::State;
-use filegate_shared::audit::{AuditEventObject, RequestOrigin};
-use filegate_shared::auth::{Caller, Scope};
-use filegate_shared::error::{ApiError, AuthErrors, ErrorBody};
-use filegate_shared::files::FileObject;
-use filegate_shared::http::{AppState, JsonBody, PathId, QueryParams};
-use filegate_shared::ids::FileId;
-use filegate_shared::lifecycle::{ChangeStatusRequest, DeletedFile, StatusRequest};
-use filegate_shared::listing::{List, PageQuery, PageRequest};
-use filegate_shared::organize::{ListFilesQuery, UpdateFileRequest};
+use filegate_domain::ids::FileId;
+use filegate_domain::principal::Scope;
+use filegate_http::extract::{Authenticated, JsonBody, Origin, PathId, QueryParams};
+use filegate_http::wire::audit::AuditEventObject;
+use filegate_http::wire::file::{
+    ChangeStatusRequest, DeletedFile, FileObject, ListFilesQuery, UpdateFileRequest,
+};
+use filegate_http::wire::list::{List, PageQuery};
+use filegate_http::{ApiError, AppState, AuthErrors, ErrorBody};
 
 /// List files, newest first.
 ///
@@ -31,17 +31,14 @@ use filegate_shared::organize::{ListFilesQuery, UpdateFileRequest};
 )]
 pub async fn list_files(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     QueryParams(query): QueryParams<ListFilesQuery>,
 ) -> Result<Json<List<FileObject>>, ApiError> {
     caller.require(Scope::FilesRead)?;
     let filter = query.filter()?;
     let page = query.page()?;
-    let list = state
-        .files
-        .list_files(&state.cursors, &caller.org, &filter, &page)
-        .await?;
-    Ok(Json(list))
+    let listing = state.lists.files(&caller, &filter, &page).await?;
+    Ok(Json(List::of(listing)))
 }
 
 /// Get a file.
@@ -58,11 +55,11 @@ pub async fn list_files(
 )]
 pub async fn get_file(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     PathId(id): PathId<FileId>,
 ) -> Result<Json<FileObject>, ApiError> {
     caller.require(Scope::FilesRead)?;
-    let file = state.files.get(&caller.org, &id).await?;
+    let file = state.files.get(&caller, &id).await?;
     Ok(Json(FileObject::from(&file)))
 }
 
@@ -87,15 +84,16 @@ pub async fn get_file(
 )]
 pub async fn update_file(
     State(state): State<AppState>,
-    caller: Caller,
-    origin: RequestOrigin,
+    Authenticated(caller): Authenticated,
+    Origin(origin): Origin,
     PathId(id): PathId<FileId>,
     JsonBody(request): JsonBody<UpdateFileRequest>,
 ) -> Result<Json<FileObject>, ApiError> {
     caller.require(Scope::FilesWrite)?;
+    let change = request.change()?;
     let file = state
         .files
-        .update_file(&caller, &origin, &id, &request)
+        .update_file(&caller, &origin, &id, &change)
         .await?;
     Ok(Json(FileObject::from(&file)))
 }
@@ -117,8 +115,8 @@ pub async fn update_file(
 )]
 pub async fn patch_file(
     state: State<AppState>,
-    caller: Caller,
-    origin: RequestOrigin,
+    caller: Authenticated,
+    origin: Origin,
     id: PathId<FileId>,
     body: JsonBody<UpdateFileRequest>,
 ) -> Result<Json<FileObject>, ApiError> {
@@ -147,13 +145,13 @@ pub async fn patch_file(
 )]
 pub async fn change_status(
     State(state): State<AppState>,
-    caller: Caller,
-    origin: RequestOrigin,
+    Authenticated(caller): Authenticated,
+    Origin(origin): Origin,
     PathId(id): PathId<FileId>,
     JsonBody(request): JsonBody<ChangeStatusRequest>,
 ) -> Result<Json<FileObject>, ApiError> {
     caller.require(Scope::FilesWrite)?;
-    let request = StatusRequest::parse(&request)?;
+    let request = request.request()?;
     let file = state
         .files
         .change_status(&caller, &origin, &id, &request)
@@ -178,12 +176,13 @@ pub async fn change_status(
 )]
 pub async fn delete_file(
     State(state): State<AppState>,
-    caller: Caller,
-    origin: RequestOrigin,
+    Authenticated(caller): Authenticated,
+    Origin(origin): Origin,
     PathId(id): PathId<FileId>,
 ) -> Result<Json<DeletedFile>, ApiError> {
     caller.require(Scope::FilesWrite)?;
-    Ok(Json(state.files.delete(&caller, &origin, &id).await?))
+    state.files.delete(&caller, &origin, &id).await?;
+    Ok(Json(DeletedFile::new(&id)))
 }
 
 /// A file's audit trail, oldest first.
@@ -203,15 +202,12 @@ pub async fn delete_file(
 )]
 pub async fn audit_trail(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     PathId(id): PathId<FileId>,
     QueryParams(query): QueryParams<PageQuery>,
 ) -> Result<Json<List<AuditEventObject>>, ApiError> {
     caller.require(Scope::FilesRead)?;
-    let page = PageRequest::parse(&query)?;
-    let trail = state
-        .files
-        .audit_trail(&state.cursors, &caller.org, &id, &page)
-        .await?;
-    Ok(Json(trail))
+    let page = query.page()?;
+    let trail = state.lists.audit_trail(&caller, &id, &page).await?;
+    Ok(Json(List::of(trail)))
 }
