@@ -11,7 +11,7 @@ use filegate_domain::principal::Caller;
 use filegate_domain::timestamp::Timestamp;
 use filegate_store::objects::{ObjectRead, ObjectStream};
 
-use crate::FileService;
+use crate::file_service::FileService;
 
 /// What the content was asked for as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use filegate_domain::principal::Caller;
 use filegate_domain::timestamp::Timestamp;
 use filegate_store::metadata::ChangeStatusError;
 
-use crate::FileService;
+use crate::file_service::FileService;
 
 impl FileService {
     /// Deletes a file's object and metadata, in an order that never leaves a row pointing at

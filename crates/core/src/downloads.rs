@@ -11,7 +11,7 @@ use filegate_domain::ids::FileId;
 use filegate_domain::principal::Caller;
 use filegate_domain::timestamp::Timestamp;
 
-use crate::FileService;
+use crate::file_service::FileService;
 
 impl FileService {
     /// A fresh URL for a downloadable file, and a `file.download_url_issued` audit row.

@@ -12,7 +12,7 @@ use filegate_domain::{DomainError, ErrorKind};
 use filegate_store::metadata::{ChangeStatusError, StatusChange};
 use filegate_store::objects::ObjectHead;
 
-use crate::FileService;
+use crate::file_service::FileService;
 use crate::retry::{Attempt, retry_on_conflict};
 
 /// What the S3-event finalizer did with one created object.

@@ -8,7 +8,7 @@ use filegate_domain::principal::Caller;
 use filegate_domain::timestamp::Timestamp;
 use filegate_store::metadata::{CreateFolderError, DeleteFolderError, UpdateFolderError};
 
-use crate::FileService;
+use crate::file_service::FileService;
 use crate::retry::{Attempt, retry_on_conflict};
 
 impl FileService {

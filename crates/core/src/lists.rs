@@ -10,8 +10,8 @@ use filegate_domain::ids::{FileId, FolderId};
 use filegate_domain::page::{Listing, PageRequest};
 use filegate_domain::principal::Caller;
 
-use crate::FileService;
 use crate::cursors::Cursors;
+use crate::file_service::FileService;
 
 /// The lists, over the same stores as [`FileService`], with the deployment's cursor key.
 #[derive(Debug, Clone)]

@@ -11,7 +11,7 @@ use filegate_domain::status_change::StatusRequest;
 use filegate_domain::timestamp::Timestamp;
 use filegate_store::metadata::{ChangeStatusError, StatusChange};
 
-use crate::FileService;
+use crate::file_service::FileService;
 use crate::retry::{Attempt, retry_on_conflict};
 
 impl FileService {

@@ -9,7 +9,7 @@ use filegate_domain::timestamp::Timestamp;
 use filegate_domain::upload::{FileDeclaration, UploadTicket};
 use filegate_store::metadata::CreateFilesError;
 
-use crate::FileService;
+use crate::file_service::FileService;
 
 impl FileService {
     /// Creates pending files and their presigned PUTs. Nothing is written unless every file

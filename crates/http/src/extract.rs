@@ -17,7 +17,9 @@ use serde::de::DeserializeOwned;
 use tower_http::request_id::RequestId;
 
 use crate::error::ApiError;
-use crate::layers::MAX_JSON_BODY;
+
+/// Largest JSON body accepted: a full batch of ten files with long names fits many times over.
+pub const MAX_JSON_BODY: usize = 64 * 1024;
 
 /// The header API keys are sent in.
 pub const API_KEY_HEADER: &str = "x-api-key";

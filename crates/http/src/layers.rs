@@ -16,10 +16,7 @@ use tower_http::request_id::{
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::error::ApiError;
-use crate::extract::{API_KEY_HEADER, request_id_of};
-
-/// Largest JSON body accepted: a full batch of ten files with long names fits many times over.
-pub const MAX_JSON_BODY: usize = 64 * 1024;
+use crate::extract::{API_KEY_HEADER, MAX_JSON_BODY, request_id_of};
 
 /// Request ids: API Gateway's own id when running behind it (so logs line up with its access
 /// logs), otherwise `req_` + ULID.

@@ -6,6 +6,7 @@ mod auth;
 mod downloads;
 mod events;
 mod finalize;
+mod harness;
 mod isolation;
 mod listing;
 mod openapi;

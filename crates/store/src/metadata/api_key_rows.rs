@@ -9,8 +9,9 @@ use filegate_domain::api_key::{ApiKeyRecord, SecretHash};
 use filegate_domain::ids::{ApiKeyId, OrgId};
 use filegate_domain::page::Page;
 
+use super::schema::Item;
 use super::schema::{index_start, org_pk, str_value};
-use super::{Cancelled, IndexQuery, Item, MetadataStore, cancellation, failed};
+use super::table::{Cancelled, IndexQuery, MetadataStore, cancellation, failed};
 use crate::error::{StorageError, StorageOperation};
 
 const KEY_SK: &str = "KEY";

@@ -8,8 +8,9 @@ use filegate_domain::audit::AuditEvent;
 use filegate_domain::ids::{EventId, FileId, OrgId};
 use filegate_domain::page::Page;
 
+use super::schema::Item;
 use super::schema::{EVENT_SK_PREFIX, file_pk, str_value};
-use super::{IndexQuery, Item, MetadataStore};
+use super::table::{IndexQuery, MetadataStore};
 use crate::error::{StorageError, StorageOperation};
 
 impl MetadataStore {

@@ -11,11 +11,12 @@ use filegate_domain::page::Page;
 use filegate_domain::timestamp::Timestamp;
 
 use super::audit_rows::event_item;
+use super::schema::Item;
 use super::schema::{
     FILE_SK, FOLDER_SK, children_pk, file_pk, folder_pk, index_start, org_pk, parent_pk, status_pk,
     str_value,
 };
-use super::{Cancelled, IndexQuery, Item, MetadataStore, cancellation, failed};
+use super::table::{Cancelled, IndexQuery, MetadataStore, cancellation, failed};
 use crate::error::{StorageError, StorageOperation};
 
 /// How long an abandoned `pending` row lives after its upload URL expires.
@@ -515,8 +516,8 @@ enum TryChange {
     FolderGone,
     Conflict,
     /// Still contended after the store's own retries.
-    Contended(Box<super::TransactError>),
-    Failed(Box<super::TransactError>),
+    Contended(Box<super::table::TransactError>),
+    Failed(Box<super::table::TransactError>),
     Build(aws_sdk_dynamodb::error::BuildError),
 }
 

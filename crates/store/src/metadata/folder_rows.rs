@@ -10,8 +10,9 @@ use filegate_domain::ids::{FolderId, OrgId};
 use filegate_domain::page::Page;
 use filegate_domain::timestamp::Timestamp;
 
+use super::schema::Item;
 use super::schema::{FOLDER_SK, children_pk, folder_pk, index_start, org_pk, str_value};
-use super::{Cancelled, IndexQuery, Item, MetadataStore, cancellation, failed};
+use super::table::{Cancelled, IndexQuery, MetadataStore, cancellation, failed};
 use crate::error::{StorageError, StorageOperation};
 
 /// Why a folder was not created.

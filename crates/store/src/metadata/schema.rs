@@ -31,7 +31,8 @@ use aws_sdk_dynamodb::types::{
 use filegate_domain::file::{FileStatus, Parent};
 use filegate_domain::ids::{FileId, FolderId, OrgId};
 
-use super::{Item, MetadataStore};
+/// One DynamoDB item.
+pub(super) type Item = HashMap<String, AttributeValue>;
 
 pub(super) const FILE_SK: &str = "FILE";
 pub(super) const FOLDER_SK: &str = "FOLDER";
@@ -69,65 +70,66 @@ pub(super) fn parent_pk(org: &OrgId, parent: &Parent) -> String {
     format!("ORG#{org}#PARENT#{}#{}", parent.kind, parent.id)
 }
 
-impl MetadataStore {
-    /// Creates the table with the keys and indexes above (the local API and tests; in AWS the
-    /// SAM template creates it), and turns on TTL for abandoned pending rows.
-    pub async fn create_table(client: &Client, table: &str) -> Result<(), aws_sdk_dynamodb::Error> {
-        let string_key = |name: &str| {
-            AttributeDefinition::builder()
-                .attribute_name(name)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("name and type are set")
-        };
-        let key = |name: &str, kind: KeyType| {
-            KeySchemaElement::builder()
-                .attribute_name(name)
-                .key_type(kind)
-                .build()
-                .expect("name and type are set")
-        };
-        let mut request = client
-            .create_table()
-            .table_name(table)
-            .billing_mode(BillingMode::PayPerRequest)
-            .key_schema(key("pk", KeyType::Hash))
-            .key_schema(key("sk", KeyType::Range))
-            .attribute_definitions(string_key("pk"))
-            .attribute_definitions(string_key("sk"))
-            .attribute_definitions(string_key("id"));
-        for (index, pk) in INDEXES {
-            request = request
-                .attribute_definitions(string_key(pk))
-                .global_secondary_indexes(
-                    GlobalSecondaryIndex::builder()
-                        .index_name(*index)
-                        .key_schema(key(pk, KeyType::Hash))
-                        .key_schema(key("id", KeyType::Range))
-                        .projection(
-                            Projection::builder()
-                                .projection_type(ProjectionType::All)
-                                .build(),
-                        )
-                        .build()
-                        .expect("name, keys and projection are set"),
-                );
-        }
-        request.send().await?;
-        client
-            .update_time_to_live()
-            .table_name(table)
-            .time_to_live_specification(
-                TimeToLiveSpecification::builder()
-                    .attribute_name("expires_at")
-                    .enabled(true)
+/// Creates the table with the keys and indexes above (the local API and tests; in AWS the
+/// SAM template creates it), and turns on TTL for abandoned pending rows.
+pub(super) async fn create_table(
+    client: &Client,
+    table: &str,
+) -> Result<(), aws_sdk_dynamodb::Error> {
+    let string_key = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .expect("name and type are set")
+    };
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .expect("name and type are set")
+    };
+    let mut request = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .attribute_definitions(string_key("pk"))
+        .attribute_definitions(string_key("sk"))
+        .attribute_definitions(string_key("id"));
+    for (index, pk) in INDEXES {
+        request = request
+            .attribute_definitions(string_key(pk))
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(*index)
+                    .key_schema(key(pk, KeyType::Hash))
+                    .key_schema(key("id", KeyType::Range))
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
                     .build()
-                    .expect("name and flag are set"),
-            )
-            .send()
-            .await?;
-        Ok(())
+                    .expect("name, keys and projection are set"),
+            );
     }
+    request.send().await?;
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name("expires_at")
+                .enabled(true)
+                .build()
+                .expect("name and flag are set"),
+        )
+        .send()
+        .await?;
+    Ok(())
 }
 
 /// The global secondary indexes: name and partition key attribute (sort key is always `id`).
