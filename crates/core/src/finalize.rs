@@ -41,92 +41,95 @@ impl FileService {
         origin: &RequestOrigin,
         id: &FileId,
     ) -> Result<FileRecord, DomainError> {
-        let (org, actor) = (&caller.org, &caller.actor);
         retry_on_conflict(
             "the file kept changing while it was being finalized; retry",
-            move || async move {
-            let file = self.get(caller, id).await?;
-            match file.status {
-                FileStatus::Pending => {}
-                FileStatus::Failed => {
-                    // A failed file's object is garbage; removing it again is harmless and
-                    // repairs a crash between marking the file failed and deleting the object.
-                    self.objects().delete(&file.object_key()).await?;
-                    return Err(DomainError::conflict(
-                        "file_failed",
-                        format!(
-                            "the file has failed and cannot be finalized: {}",
-                            file.error_message
-                                .as_deref()
-                                .unwrap_or("no reason recorded")
-                        ),
-                    ));
-                }
-                FileStatus::Uploaded | FileStatus::Processing | FileStatus::Ready => {
-                    return Ok(Attempt::Done(file));
-                }
-            }
-            let key = file.object_key();
-            let Some(head) = self.objects().head(&key).await? else {
-                return Err(DomainError::conflict(
-                    "upload_missing",
-                    "no object has been uploaded for this file yet; PUT the bytes to the upload URL first",
-                ));
-            };
-            let now = Timestamp::now();
-            let outcome = match self.mismatch(&file, &head).await? {
-                None => {
-                    let event = AuditEvent::new(
-                        org,
-                        file.id,
-                        AuditAction::FileUploaded,
-                        actor,
-                        origin,
-                        now,
-                    )
-                    .with_detail("size_bytes", head.size.to_string())
-                    .with_detail("etag", head.etag.clone().unwrap_or_default());
-                    let change = StatusChange {
-                        from: FileStatus::Pending,
-                        to: FileStatus::Uploaded,
-                        at: now,
-                        error_message: None,
-                    };
-                    self.store()
-                        .change_status(&file, &change, &event)
-                        .await
-                        .map(Ok)
-                }
-                Some(reason) => {
-                    let event =
-                        AuditEvent::new(org, file.id, AuditAction::FileFailed, actor, origin, now)
-                            .with_detail("reason", reason.clone());
-                    let change = StatusChange {
-                        from: FileStatus::Pending,
-                        to: FileStatus::Failed,
-                        at: now,
-                        error_message: Some(reason.clone()),
-                    };
-                    self.store()
-                        .change_status(&file, &change, &event)
-                        .await
-                        .map(|_| Err(reason))
-                }
-            };
-            match outcome {
-                Ok(Ok(uploaded)) => Ok(Attempt::Done(uploaded)),
-                Ok(Err(reason)) => {
-                    // Marked failed first, then deleted: a crash in between leaves a failed
-                    // file whose object the next finalize removes.
-                    self.objects().delete(&key).await?;
-                    Err(DomainError::conflict("upload_mismatch", reason))
-                }
-                Err(ChangeStatusError::Conflict) => Ok(Attempt::Changed),
-                Err(ChangeStatusError::Storage(e)) => Err(e.into()),
-            }
-            },
+            || self.try_finalize(caller, origin, id),
         )
         .await
+    }
+
+    /// One round of [`FileService::finalize`]: `Changed` when the file moved on between the
+    /// read and the write.
+    async fn try_finalize(
+        &self,
+        caller: &Caller,
+        origin: &RequestOrigin,
+        id: &FileId,
+    ) -> Result<Attempt<FileRecord>, DomainError> {
+        let (org, actor) = (&caller.org, &caller.actor);
+        let file = self.get(caller, id).await?;
+        match file.status {
+            FileStatus::Pending => {}
+            FileStatus::Failed => {
+                // A failed file's object is garbage; removing it again is harmless and
+                // repairs a crash between marking the file failed and deleting the object.
+                self.objects().delete(&file.object_key()).await?;
+                return Err(DomainError::conflict(
+                    "file_failed",
+                    format!(
+                        "the file has failed and cannot be finalized: {}",
+                        file.error_message
+                            .as_deref()
+                            .unwrap_or("no reason recorded")
+                    ),
+                ));
+            }
+            FileStatus::Uploaded | FileStatus::Processing | FileStatus::Ready => {
+                return Ok(Attempt::Done(file));
+            }
+        }
+        let key = file.object_key();
+        let Some(head) = self.objects().head(&key).await? else {
+            return Err(DomainError::conflict(
+                "upload_missing",
+                "no object has been uploaded for this file yet; PUT the bytes to the upload URL first",
+            ));
+        };
+        let now = Timestamp::now();
+        let outcome = match self.mismatch(&file, &head).await? {
+            None => {
+                let event =
+                    AuditEvent::new(org, file.id, AuditAction::FileUploaded, actor, origin, now)
+                        .with_detail("size_bytes", head.size.to_string())
+                        .with_detail("etag", head.etag.clone().unwrap_or_default());
+                let change = StatusChange {
+                    from: FileStatus::Pending,
+                    to: FileStatus::Uploaded,
+                    at: now,
+                    error_message: None,
+                };
+                self.store()
+                    .change_status(&file, &change, &event)
+                    .await
+                    .map(Ok)
+            }
+            Some(reason) => {
+                let event =
+                    AuditEvent::new(org, file.id, AuditAction::FileFailed, actor, origin, now)
+                        .with_detail("reason", reason.clone());
+                let change = StatusChange {
+                    from: FileStatus::Pending,
+                    to: FileStatus::Failed,
+                    at: now,
+                    error_message: Some(reason.clone()),
+                };
+                self.store()
+                    .change_status(&file, &change, &event)
+                    .await
+                    .map(|_| Err(reason))
+            }
+        };
+        match outcome {
+            Ok(Ok(uploaded)) => Ok(Attempt::Done(uploaded)),
+            Ok(Err(reason)) => {
+                // Marked failed first, then deleted: a crash in between leaves a failed
+                // file whose object the next finalize removes.
+                self.objects().delete(&key).await?;
+                Err(DomainError::conflict("upload_mismatch", reason))
+            }
+            Err(ChangeStatusError::Conflict) => Ok(Attempt::Changed),
+            Err(ChangeStatusError::Storage(e)) => Err(e.into()),
+        }
     }
 
     /// The S3-event finalize policy for one created object of `bucket`: objects of other
