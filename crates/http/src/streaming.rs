@@ -79,7 +79,7 @@ pub struct StreamedObject {
 }
 
 impl StreamedObject {
-    /// Keeps only [`DESCRIBING_HEADERS`] of `headers` (never S3's `x-amz-*`, cookies or the
+    /// Keeps only the headers that describe the bytes (`DESCRIBING_HEADERS`) of `headers` (never S3's `x-amz-*`, cookies or the
     /// like), and makes the response safe to serve from the API's own origin: active types
     /// (HTML, SVG, …) become attachments, and nothing is sniffed or cached by others.
     pub fn new(partial: bool, headers: &HeaderMap, body: Body) -> Self {
