@@ -238,6 +238,36 @@ impl TestApp {
         TestResponse::read(request.send().await.unwrap()).await
     }
 
+    /// `POST` of a body exactly as given (JSON the `json!` macro cannot write: `1e3`, arrays
+    /// in place of objects).
+    pub async fn post_raw(&self, path: &str, body: String) -> TestResponse {
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(self.token())
+            .header("content-type", "application/json")
+            .body(body);
+        TestResponse::read(request.send().await.unwrap()).await
+    }
+
+    /// A valid token of this test's org with `extra` claims added or replaced.
+    pub fn token_with_claims(&self, extra: Value) -> String {
+        let mut claims = json!({
+            "sub": "user_1",
+            "org": self.org,
+            "exp": filegate_domain::timestamp::Timestamp::now().unix_seconds() + 3600,
+        });
+        for (k, v) in extra.as_object().expect("claims are an object") {
+            claims[k] = v.clone();
+        }
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::default(),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .expect("HS256 signing of plain claims cannot fail")
+    }
+
     pub async fn delete(&self, path: &str) -> TestResponse {
         self.send(reqwest::Method::DELETE, path, Some(&self.token()), None)
             .await

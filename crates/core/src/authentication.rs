@@ -6,11 +6,15 @@ use std::collections::HashMap;
 use filegate_domain::DomainError;
 use filegate_domain::ids::{OrgId, UserId};
 use filegate_domain::principal::{Actor, Caller, Scopes};
+use filegate_domain::timestamp::Timestamp;
 use filegate_store::config::AuthConfig;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
 use crate::api_keys::ApiKeys;
+
+/// Clock skew allowed on `exp`, `nbf` and `iat`.
+const LEEWAY_SECS: u64 = 30;
 
 /// Verifies HS256 tokens: signature, `exp` (required), `iss`/`aud` when configured.
 pub struct TokenVerifier {
@@ -37,7 +41,9 @@ impl TokenVerifier {
         required.extend(config.issuer.as_ref().map(|_| "iss"));
         required.extend(config.audience.as_ref().map(|_| "aud"));
         validation.set_required_spec_claims(&required);
-        validation.leeway = 30;
+        validation.leeway = LEEWAY_SECS;
+        // A token is not valid before its `nbf` (jsonwebtoken checks it only when asked).
+        validation.validate_nbf = true;
         match &config.issuer {
             Some(iss) => validation.set_issuer(&[iss]),
             None => validation.iss = None,
@@ -67,6 +73,9 @@ impl TokenVerifier {
                 "invalid_token",
                 format!("the bearer token has no {claim} claim"),
             ),
+            ErrorKind::ImmatureSignature => {
+                DomainError::unauthenticated("invalid_token", "the bearer token is not valid yet")
+            }
             ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience => DomainError::unauthenticated(
                 "invalid_token",
                 "the bearer token was issued by or for someone else",
@@ -74,6 +83,25 @@ impl TokenVerifier {
             _ => DomainError::unauthenticated("invalid_token", "the bearer token is not valid"),
         })?;
         let claims = data.claims;
+        // Nor is one issued in the future (a clock far ahead, or a token minted for later).
+        match claims.get("iat") {
+            None | Some(serde_json::Value::Null) => {}
+            Some(iat) => {
+                let now = Timestamp::now().unix_seconds();
+                let issued = iat.as_f64().ok_or_else(|| {
+                    DomainError::unauthenticated(
+                        "invalid_token",
+                        "the bearer token's iat claim must be a number of seconds",
+                    )
+                })?;
+                if issued > (now + LEEWAY_SECS as i64) as f64 {
+                    return Err(DomainError::unauthenticated(
+                        "invalid_token",
+                        "the bearer token was issued in the future",
+                    ));
+                }
+            }
+        }
         let text = |name: &str| claims.get(name).and_then(serde_json::Value::as_str);
         let org = text(&self.org_claim).and_then(OrgId::parse).ok_or_else(|| {
             DomainError::unauthenticated(
@@ -166,7 +194,7 @@ mod tests {
     }
 
     fn in_an_hour() -> i64 {
-        filegate_domain::timestamp::Timestamp::now().unix_seconds() + 3600
+        Timestamp::now().unix_seconds() + 3600
     }
 
     #[test]
@@ -211,6 +239,18 @@ mod tests {
                 "token_expired",
             ),
             (token(without("exp"), SECRET), "invalid_token"),
+            (
+                token(with("nbf", json!(in_an_hour())), SECRET),
+                "invalid_token",
+            ),
+            (
+                token(with("iat", json!(in_an_hour())), SECRET),
+                "invalid_token",
+            ),
+            (
+                token(with("iat", json!("yesterday")), SECRET),
+                "invalid_token",
+            ),
             (token(without("org"), SECRET), "invalid_token"),
             (token(with("org", json!("a/b")), SECRET), "invalid_token"),
             (token(without("sub"), SECRET), "invalid_token"),

@@ -39,7 +39,8 @@ impl FileName {
         if name.chars().any(is_forbidden_in_name) {
             return Err(param(DomainError::invalid(
                 "name_invalid_character",
-                "name must not contain control characters, bidirectional overrides, '/' or '\\'",
+                "name must not contain control or format characters (bidirectional controls, \
+                 zero-width characters, BOM), line separators, '/' or '\\'",
             )));
         }
         if name == "." || name == ".." {
@@ -56,12 +57,20 @@ impl FileName {
     }
 }
 
-/// Control characters break headers and logs; bidirectional controls let `gpj.exe` pass for
-/// `exe.jpg`; separators would make names look like paths.
+/// Control characters break headers and logs; format characters (bidi overrides and marks,
+/// zero-width characters, the BOM, soft hyphens) are invisible, and let `gpj.exe` pass for
+/// `exe.jpg` or two different names look the same; line and paragraph separators break lines
+/// unseen; path separators would make names look like paths.
 fn is_forbidden_in_name(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory as _};
     c.is_control()
         || matches!(c, '/' | '\\')
-        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        || matches!(
+            c.general_category(),
+            GeneralCategory::Format
+                | GeneralCategory::LineSeparator
+                | GeneralCategory::ParagraphSeparator
+        )
 }
 
 /// A media type `type/subtype` with optional parameters, lower-cased where case does not
@@ -445,6 +454,11 @@ mod tests {
             ("a\u{0}b", "name_invalid_character"),
             ("a\u{7f}b", "name_invalid_character"),
             ("evil\u{202E}fdp.exe", "name_invalid_character"),
+            ("\u{200B}", "name_invalid_character"),
+            ("a\u{061C}.pdf", "name_invalid_character"),
+            ("\u{FEFF}a.pdf", "name_invalid_character"),
+            ("a\u{00AD}b", "name_invalid_character"),
+            ("a\u{2028}b", "name_invalid_character"),
             (".", "name_reserved"),
             ("..", "name_reserved"),
         ] {

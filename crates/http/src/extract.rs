@@ -208,6 +208,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DomainError> {
     de.end().map_err(|_| {
         DomainError::invalid("invalid_json", "the body has data after the JSON value")
     })?;
+    // serde also reads a struct from an array of its fields in order (`["a.txt", …]`): a
+    // request body is an object, and nothing else.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(DomainError::invalid(
+            "invalid_body",
+            "the body must be a JSON object",
+        ));
+    }
     Ok(value)
 }
 

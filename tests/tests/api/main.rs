@@ -6,6 +6,7 @@ mod auth;
 mod downloads;
 mod events;
 mod finalize;
+mod hardening;
 mod harness;
 mod isolation;
 mod listing;

@@ -30,9 +30,10 @@ pub struct CreateFileRequest {
     /// SHA-256 of the bytes, base64 (or hex). When given, S3 and finalize both verify it.
     #[serde(default)]
     pub checksum_sha256: Option<String>,
-    /// Folder id; absent or null is the root.
-    #[serde(default)]
-    pub folder: Option<String>,
+    /// Folder id; absent or null is the root (in a batch, absent takes the batch's folder).
+    #[serde(default, deserialize_with = "crate::wire::file::present")]
+    #[schema(value_type = Option<String>)]
+    pub folder: Option<Option<String>>,
     /// The entity in your own domain this file belongs to.
     #[serde(default)]
     pub parent: Option<Parent>,
@@ -104,8 +105,10 @@ impl<'de> Deserialize<'de> for SizeInput {
             fn visit_i64<E>(self, v: i64) -> Result<SizeInput, E> {
                 Ok(SizeInput(v.to_string()))
             }
+            // A JSON number with a fraction or exponent (`1e3`, `1.0`) is not a size, even
+            // when its value is whole: kept in a spelling that is never all digits.
             fn visit_f64<E>(self, v: f64) -> Result<SizeInput, E> {
-                Ok(SizeInput(v.to_string()))
+                Ok(SizeInput(format!("{v:?}")))
             }
             fn visit_str<E>(self, v: &str) -> Result<SizeInput, E> {
                 Ok(SizeInput(v.to_owned()))
@@ -174,7 +177,7 @@ impl CreateFileRequest {
                 .as_deref()
                 .map(Sha256Checksum::parse)
                 .transpose()?,
-            folder: parse_folder(req.folder.as_deref())?,
+            folder: parse_folder(req.folder.as_ref().and_then(Option::as_deref))?,
             parent: req
                 .parent
                 .as_ref()

@@ -1,0 +1,123 @@
+//! The hardening of the upload path (API.md "Authentication and tenancy", the upload limits):
+//! one test per point of the issue that filed it, each failing on the code before its fix.
+
+use filegate_tests::{pdf, spawn_app};
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// A token whose `nbf` or `iat` lies in the future is not valid yet.
+#[tokio::test]
+async fn tokens_not_valid_yet_are_refused() {
+    let app = spawn_app().await;
+    let in_a_day = filegate_domain::timestamp::Timestamp::now().unix_seconds() + 24 * 3600;
+    for claim in ["nbf", "iat"] {
+        let token = app.token_with_claims(json!({ claim: in_a_day }));
+        let r = app
+            .send(reqwest::Method::GET, "/v1/files", Some(&token), None)
+            .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::UNAUTHORIZED, "invalid_token"),
+            "{claim}: {}",
+            r.body
+        );
+    }
+    let now = filegate_domain::timestamp::Timestamp::now().unix_seconds();
+    let valid = app.token_with_claims(json!({"nbf": now - 60, "iat": now - 60}));
+    let r = app
+        .send(reqwest::Method::GET, "/v1/files", Some(&valid), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+/// Names made only or partly of format characters (zero-width, bidi marks, BOM) are refused.
+#[tokio::test]
+async fn invisible_and_format_characters_are_not_names() {
+    let app = spawn_app().await;
+    for name in [
+        "\u{200b}",
+        "a\u{200b}b.pdf",
+        "report\u{061c}.pdf",
+        "\u{feff}report.pdf",
+        "a\u{2060}.pdf",
+        "a\u{200e}.pdf",
+        "a\u{00ad}b.pdf",
+        "a\u{2028}b.pdf",
+    ] {
+        let r = app.post("/v1/files", &pdf(name, 10)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{name:?}: {}", r.body);
+        assert_eq!(r.param(), Some("name"), "{name:?}");
+    }
+    // Letters with combining marks are visible, and stay valid.
+    let r = app
+        .post("/v1/files", &pdf("re\u{301}sume\u{301}.pdf", 10))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+}
+
+/// Sizes are JSON integers or strings of digits: never floats, even whole ones.
+#[tokio::test]
+async fn sizes_that_are_not_integers_are_refused() {
+    let app = spawn_app().await;
+    for raw in ["1e3", "1.0", "1000.0", "1E3", "2e0"] {
+        let body =
+            format!(r#"{{"name":"a.pdf","content_type":"application/pdf","size_bytes":{raw}}}"#);
+        let r = app.post_raw("/v1/files", body).await;
+        assert_eq!(
+            (r.status, r.code(), r.param()),
+            (StatusCode::BAD_REQUEST, "invalid_size", Some("size_bytes")),
+            "{raw}: {}",
+            r.body
+        );
+    }
+    for raw in [r#"" 5""#, r#""+5""#, r#""5 ""#] {
+        let body =
+            format!(r#"{{"name":"a.pdf","content_type":"application/pdf","size_bytes":{raw}}}"#);
+        let r = app.post_raw("/v1/files", body).await;
+        assert_eq!(r.code(), "invalid_size", "{raw}");
+    }
+}
+
+/// A body that is not a JSON object is refused, however well its values line up with the
+/// fields.
+#[tokio::test]
+async fn bodies_that_are_not_objects_are_refused() {
+    let app = spawn_app().await;
+    for (path, body) in [
+        ("/v1/files", r#"["a.txt","text/plain",5]"#),
+        ("/v1/files", r#""a.txt""#),
+        ("/v1/files", "null"),
+        ("/v1/files", "5"),
+        ("/v1/files/batch", r#"[[["a.txt","text/plain",5]]]"#),
+        ("/v1/folders", r#"["Contracts"]"#),
+    ] {
+        let r = app.post_raw(path, body.to_owned()).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::BAD_REQUEST, "invalid_body"),
+            "{path} {body}: {}",
+            r.body
+        );
+    }
+    assert_eq!(app.table_items().await, 0, "nothing was written");
+}
+
+/// In a batch, an entry's own `"folder": null` means the root; only an absent `folder`
+/// inherits the batch's.
+#[tokio::test]
+async fn a_batch_entrys_null_folder_is_the_root() {
+    let app = spawn_app().await;
+    let folder = app.create_folder("Inbox", None).await;
+    let folder_id = folder["id"].as_str().unwrap();
+    let mut at_root = pdf("root.pdf", 10);
+    at_root["folder"] = json!(null);
+    let r = app
+        .post(
+            "/v1/files/batch",
+            &json!({"files": [pdf("inherits.pdf", 10), at_root], "folder": folder_id}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["data"][0]["folder"], folder_id);
+    assert_eq!(r.body["data"][1]["folder"], json!(null), "{}", r.body);
+}
