@@ -61,9 +61,13 @@ impl FileService {
         match file.status {
             FileStatus::Pending => {}
             FileStatus::Failed => {
-                // A failed file's object is garbage; removing it again is harmless and
-                // repairs a crash between marking the file failed and deleting the object.
-                self.objects().delete(&file.object_key()).await?;
+                // A file that failed while pending has unverified bytes: removing them again
+                // is harmless and repairs a crash between marking it failed and deleting the
+                // object. One that failed later (`processing → failed`) keeps its verified
+                // bytes.
+                if file.uploaded_at.is_none() {
+                    self.objects().delete(&file.object_key()).await?;
+                }
                 return Err(DomainError::conflict(
                     "file_failed",
                     format!(

@@ -1,7 +1,7 @@
 //! The hardening of the upload path (API.md "Authentication and tenancy", the upload limits):
 //! one test per point of the issue that filed it, each failing on the code before its fix.
 
-use filegate_tests::{pdf, spawn_app};
+use filegate_tests::{bytes_of, pdf, spawn_app};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -120,4 +120,36 @@ async fn a_batch_entrys_null_folder_is_the_root() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(r.body["data"][0]["folder"], folder_id);
     assert_eq!(r.body["data"][1]["folder"], json!(null), "{}", r.body);
+}
+
+/// A file that failed after its bytes were verified (`processing → failed`) keeps them:
+/// finalize, by any caller or a replayed event, never deletes verified bytes.
+#[tokio::test]
+async fn finalize_never_deletes_verified_bytes() {
+    let app = spawn_app().await;
+    let file = app
+        .uploaded_file(pdf("scan.pdf", 64), &bytes_of(64, 3))
+        .await;
+    let id = file["id"].as_str().unwrap();
+    let status = |to: &str| {
+        let body = if to == "failed" {
+            json!({"status": to, "error_message": "OCR crashed"})
+        } else {
+            json!({"status": to})
+        };
+        (format!("/v1/files/{id}/status"), body)
+    };
+    for to in ["processing", "failed"] {
+        let (path, body) = status(to);
+        let r = app.post(&path, &body).await;
+        assert_eq!(r.status, StatusCode::OK, "{to}: {}", r.body);
+    }
+    for _ in 0..2 {
+        let r = app.finalize(id).await;
+        assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "file_failed"));
+    }
+    assert!(
+        app.head_object(id).await.is_some(),
+        "the verified bytes of a file that failed later are kept"
+    );
 }
