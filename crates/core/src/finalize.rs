@@ -3,7 +3,7 @@
 //! [`FileService::finalize`].
 
 use filegate_domain::audit::{AuditAction, AuditEvent, RequestOrigin};
-use filegate_domain::file::{FileRecord, FileStatus, parse_object_key};
+use filegate_domain::file::{FileRecord, FileStatus, UploadMismatch, parse_object_key};
 use filegate_domain::ids::FileId;
 use filegate_domain::principal::Caller;
 use filegate_domain::timestamp::Timestamp;
@@ -68,6 +68,11 @@ impl FileService {
                 if file.uploaded_at.is_none() {
                     self.objects().delete(&file.object_key()).await?;
                 }
+                let reason = file.error_message.clone().unwrap_or_default();
+                if let Some(mismatch) = file.upload_mismatch {
+                    // Failed by a finalize (this path or the other): the same answer again.
+                    return Err(mismatch.error(reason));
+                }
                 return Err(DomainError::conflict(
                     "file_failed",
                     format!(
@@ -101,13 +106,14 @@ impl FileService {
                     to: FileStatus::Uploaded,
                     at: now,
                     error_message: None,
+                    mismatch: None,
                 };
                 self.store()
                     .change_status(&file, &change, &event)
                     .await
                     .map(Ok)
             }
-            Some(reason) => {
+            Some((mismatch, reason)) => {
                 let event =
                     AuditEvent::new(org, file.id, AuditAction::FileFailed, actor, origin, now)
                         .with_detail("reason", reason.clone());
@@ -116,20 +122,21 @@ impl FileService {
                     to: FileStatus::Failed,
                     at: now,
                     error_message: Some(reason.clone()),
+                    mismatch: Some(mismatch),
                 };
                 self.store()
                     .change_status(&file, &change, &event)
                     .await
-                    .map(|_| Err(reason))
+                    .map(|_| Err((mismatch, reason)))
             }
         };
         match outcome {
             Ok(Ok(uploaded)) => Ok(Attempt::Done(uploaded)),
-            Ok(Err(reason)) => {
+            Ok(Err((mismatch, reason))) => {
                 // Marked failed first, then deleted: a crash in between leaves a failed
                 // file whose object the next finalize removes.
                 self.objects().delete(&key).await?;
-                Err(DomainError::conflict("upload_mismatch", reason))
+                Err(mismatch.error(reason))
             }
             Err(ChangeStatusError::Conflict) => Ok(Attempt::Changed),
             Err(ChangeStatusError::Storage(e)) => Err(e.into()),
@@ -179,20 +186,26 @@ impl FileService {
         &self,
         file: &FileRecord,
         head: &ObjectHead,
-    ) -> Result<Option<String>, DomainError> {
+    ) -> Result<Option<(UploadMismatch, String)>, DomainError> {
         let declared = file.size_bytes.bytes();
         if head.size != declared {
-            return Ok(Some(format!(
-                "the uploaded object is {} bytes but {declared} were declared",
-                head.size
+            return Ok(Some((
+                UploadMismatch::Size,
+                format!(
+                    "the uploaded object is {} bytes but {declared} were declared",
+                    head.size
+                ),
             )));
         }
         if let Some(got) = &head.content_type
             && got != file.content_type.as_str()
         {
-            return Ok(Some(format!(
-                "the object was uploaded as {got} but {} was declared",
-                file.content_type.as_str()
+            return Ok(Some((
+                UploadMismatch::ContentType,
+                format!(
+                    "the object was uploaded as {got} but {} was declared",
+                    file.content_type.as_str()
+                ),
             )));
         }
         if let Some(want) = &file.checksum_sha256 {
@@ -208,9 +221,12 @@ impl FileService {
                     .to_owned(),
             };
             if got != want.as_base64() {
-                return Ok(Some(format!(
-                    "the uploaded object's SHA-256 is {got} but {} was declared",
-                    want.as_base64()
+                return Ok(Some((
+                    UploadMismatch::Checksum,
+                    format!(
+                        "the uploaded object's SHA-256 is {got} but {} was declared",
+                        want.as_base64()
+                    ),
                 )));
             }
         }

@@ -54,6 +54,7 @@ impl FileService {
                     to: request.to,
                     at: now,
                     error_message: request.error_message.clone(),
+                    mismatch: None,
                 };
                 match self.store().change_status(&file, &change, &event).await {
                     Ok(updated) => {

@@ -42,6 +42,7 @@ impl FileService {
                 created_at: now,
                 updated_at: now,
                 uploaded_at: None,
+                upload_mismatch: None,
                 deleting_at: None,
             };
             let ticket = self

@@ -373,6 +373,9 @@ pub struct FileRecord {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub uploaded_at: Option<Timestamp>,
+    /// Why finalize refused the upload, when it did: every later finalize answers the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_mismatch: Option<UploadMismatch>,
     /// Set when a delete has started: the row is then invisible to every read but the delete
     /// that finishes it (see `filegate-core`'s deletion).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -395,6 +398,32 @@ pub fn object_key(org: &OrgId, id: &FileId) -> String {
 pub fn parse_object_key(key: &str) -> Option<(OrgId, FileId)> {
     let (org, id) = key.split_once('/')?;
     Some((OrgId::parse(org)?, FileId::parse(id).ok()?))
+}
+
+/// What about an uploaded object did not match its declaration (`details.reason` of
+/// `409 upload_mismatch`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UploadMismatch {
+    Size,
+    ContentType,
+    Checksum,
+}
+
+impl UploadMismatch {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Size => "size",
+            Self::ContentType => "content_type",
+            Self::Checksum => "checksum",
+        }
+    }
+
+    /// `409 upload_mismatch` with `details.reason`: the one answer for such a file, on the
+    /// finalize that found it and on every one after.
+    pub fn error(self, message: impl Into<std::borrow::Cow<'static, str>>) -> DomainError {
+        DomainError::conflict("upload_mismatch", message).with_detail("reason", self.as_str())
+    }
 }
 
 /// The 404 of a file that is missing, another organisation's, or being deleted.

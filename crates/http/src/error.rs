@@ -122,10 +122,10 @@ pub struct ErrorDetail {
     pub message: String,
     /// The request field the error is about, e.g. `files[3].name`.
     pub param: Option<String>,
-    /// Machine-readable facts, for the errors that have some. No error carries any yet, so
-    /// the OpenAPI document does not list the field; the error that first sets it documents it.
+    /// Machine-readable facts, for the errors that have some: e.g. `reason` (`size`,
+    /// `content_type`, `checksum`) of `upload_mismatch`. Absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(ignore)]
+    #[schema(value_type = Option<Object>)]
     pub details: Option<serde_json::Map<String, serde_json::Value>>,
 }
 

@@ -38,7 +38,7 @@ pub fn router(state: AppState) -> Router {
         (status = 200, description = "The file, now `uploaded` (or unchanged when already past `pending`)", body = FileObject),
         (status = 400, description = "Malformed id (`invalid_id`)", body = ErrorBody),
         (status = 404, description = "No such file in the caller's organisation", body = ErrorBody),
-        (status = 409, description = "`upload_missing`: nothing uploaded yet (file stays `pending`); `upload_mismatch`: size, type or checksum differ (file now `failed`, object deleted); `file_failed`: the file had already failed", body = ErrorBody),
+        (status = 409, description = "`upload_missing`: nothing uploaded yet (file stays `pending`); `upload_mismatch`: size, type or checksum differ (`details.reason`: `size`, `content_type`, `checksum`; file now `failed`, object deleted; every later finalize answers the same); `file_failed`: the file failed otherwise (a status change)", body = ErrorBody),
         AuthErrors,
     ),
     security(("bearer" = []), ("api_key" = []))

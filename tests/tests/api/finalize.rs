@@ -24,11 +24,14 @@ async fn a_size_mismatch_fails_the_file_and_deletes_the_object() {
     assert!(app.head_object(id).await.is_none(), "object deleted");
     assert_eq!(app.audit_actions(id).await, ["file.created", "file.failed"]);
 
+    assert_eq!(r.body["error"]["details"]["reason"], "size");
+    // API.md: every later finalize of that file answers the same.
     let again = app.finalize(id).await;
     assert_eq!(
         (again.status, again.code()),
-        (StatusCode::CONFLICT, "file_failed")
+        (StatusCode::CONFLICT, "upload_mismatch")
     );
+    assert_eq!(again.body["error"]["details"]["reason"], "size");
     assert_eq!(
         app.audit_actions(id).await.len(),
         2,
@@ -63,6 +66,7 @@ async fn a_checksum_mismatch_is_caught_even_when_the_store_ignores_the_header() 
         "{}",
         r.body
     );
+    assert_eq!(r.body["error"]["details"]["reason"], "checksum");
     assert!(
         r.body["error"]["message"]
             .as_str()

@@ -1,7 +1,7 @@
 //! The hardening of the upload path (API.md "Authentication and tenancy", the upload limits):
 //! one test per point of the issue that filed it, each failing on the code before its fix.
 
-use filegate_tests::{bytes_of, pdf, spawn_app};
+use filegate_tests::{TestOptions, bytes_of, pdf, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -152,4 +152,34 @@ async fn finalize_never_deletes_verified_bytes() {
         app.head_object(id).await.is_some(),
         "the verified bytes of a file that failed later are kept"
     );
+}
+
+/// One mismatch, one answer: whichever path finalizes first (here the S3 event), the client's
+/// own finalize gets `409 upload_mismatch` with `details.reason`, every time.
+#[tokio::test]
+async fn a_mismatch_found_by_the_s3_event_is_upload_mismatch_for_the_client_too() {
+    let app = spawn_app_with(TestOptions {
+        event_poller: true,
+        ..TestOptions::default()
+    })
+    .await;
+    let file = app.create_file(pdf("short.pdf", 1000)).await;
+    let id = file["id"].as_str().unwrap();
+    // S3 refuses this PUT (Content-Length is signed); the emulator does not.
+    assert_eq!(app.upload(&file, &bytes_of(999, 0)).await, StatusCode::OK);
+    app.wait_for_status(id, "failed").await;
+    for _ in 0..2 {
+        let r = app.finalize(id).await;
+        assert_eq!(
+            (
+                r.status,
+                r.code(),
+                r.body["error"]["details"]["reason"].as_str()
+            ),
+            (StatusCode::CONFLICT, "upload_mismatch", Some("size")),
+            "{}",
+            r.body
+        );
+        assert!(r.body["error"]["message"].as_str().unwrap().contains("999"));
+    }
 }

@@ -519,6 +519,7 @@ async fn a_file_moved_while_being_finalized_counts_in_its_new_folder() {
 
     let now = Timestamp::now();
     let change = StatusChange {
+        mismatch: None,
         from: FileStatus::Pending,
         to: FileStatus::Uploaded,
         at: now,

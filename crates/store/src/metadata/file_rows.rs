@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, TransactWriteItem, Update};
 
 use filegate_domain::audit::AuditEvent;
-use filegate_domain::file::{FileChange, FileFilter, FileRecord, FileStatus};
+use filegate_domain::file::{FileChange, FileFilter, FileRecord, FileStatus, UploadMismatch};
 use filegate_domain::ids::{FileId, FolderId, OrgId};
 use filegate_domain::page::Page;
 use filegate_domain::timestamp::Timestamp;
@@ -61,6 +61,8 @@ pub struct StatusChange {
     pub to: FileStatus,
     pub at: Timestamp,
     pub error_message: Option<String>,
+    /// Set when finalize fails the file: why its upload did not match.
+    pub mismatch: Option<UploadMismatch>,
 }
 
 /// Whether a file counts towards its folder's `children`: from the moment it leaves
@@ -197,6 +199,9 @@ impl MetadataStore {
         if change.error_message.is_some() {
             file.error_message.clone_from(&change.error_message);
         }
+        if change.mismatch.is_some() {
+            file.upload_mismatch = change.mismatch;
+        }
         Ok(file)
     }
 
@@ -230,6 +235,10 @@ impl MetadataStore {
         if let Some(message) = &change.error_message {
             set.push("error_message = :error_message");
             values.insert(":error_message".to_owned(), str_value(message.clone()));
+        }
+        if let Some(mismatch) = change.mismatch {
+            set.push("upload_mismatch = :upload_mismatch");
+            values.insert(":upload_mismatch".to_owned(), str_value(mismatch.as_str()));
         }
         if to_root {
             set.push("folder = :null, folder_pk = :root");
@@ -567,6 +576,7 @@ mod tests {
             created_at: now,
             updated_at: now,
             uploaded_at: None,
+            upload_mismatch: None,
             deleting_at: None,
         }
     }
