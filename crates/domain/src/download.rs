@@ -23,10 +23,10 @@ pub enum Disposition {
 }
 
 impl Disposition {
-    /// What was asked for, unless the type could run script in the browser if shown inline
-    /// on the bucket's origin: those are always downloaded.
+    /// What was asked for, but `inline` only for [inline-safe](is_inline_safe) types: every
+    /// other type is downloaded, whatever the request asked.
     pub fn for_file(attachment: bool, content_type: &ContentType) -> Self {
-        if attachment || is_active_content(content_type.essence()) {
+        if attachment || !is_inline_safe(content_type.essence()) {
             Self::Attachment
         } else {
             Self::Inline
@@ -41,25 +41,37 @@ impl Disposition {
     }
 }
 
-/// Types a browser renders as a document that can run script (HTML, SVG, XML with XSLT,
-/// JavaScript), or plugins that could.
-pub fn is_active_content(essence: &str) -> bool {
-    matches!(
-        essence,
-        "text/html"
-            | "application/xhtml+xml"
-            | "image/svg+xml"
-            | "text/xml"
-            | "application/xml"
-            | "text/xsl"
-            | "text/javascript"
-            | "application/javascript"
-            | "application/x-javascript"
-            | "text/ecmascript"
-            | "application/ecmascript"
-            | "application/x-shockwave-flash"
-            | "multipart/x-mixed-replace"
-    ) || essence.ends_with("+xml")
+/// The types a browser may show inline from filegate's origins (the bucket, the CDN, the
+/// API's streaming routes): raster images (not SVG), PDF, plain text, CSV, audio and video.
+/// Nothing on it runs script or is sniffed into something that does (`nosniff` is sent with
+/// it); every other type, known or not (`application/unknown`, HTML, JSON, XML), is an
+/// attachment. The one list, for download URLs, public URLs and both streaming routes.
+pub fn is_inline_safe(essence: &str) -> bool {
+    let Some((kind, subtype)) = essence.split_once('/') else {
+        return false;
+    };
+    match kind {
+        "image" => matches!(
+            subtype,
+            "png"
+                | "jpeg"
+                | "gif"
+                | "webp"
+                | "avif"
+                | "bmp"
+                | "apng"
+                | "tiff"
+                | "heic"
+                | "heif"
+                | "x-icon"
+                | "vnd.microsoft.icon"
+        ),
+        "application" => subtype == "pdf",
+        "text" => matches!(subtype, "plain" | "csv"),
+        // No script runs in a media element; the `+xml` suffix is a document, not media.
+        "audio" | "video" => !subtype.is_empty() && !subtype.ends_with("+xml"),
+        _ => false,
+    }
 }
 
 /// RFC 5987 `attr-char`: everything else in `filename*` is percent-encoded.
@@ -249,7 +261,7 @@ mod tests {
     }
 
     #[test]
-    fn active_types_are_always_attachments() {
+    fn only_inline_safe_types_are_inline() {
         let ct = |s: &str| ContentType::parse(s, &AllowedContentTypes::any()).unwrap();
         for active in [
             "text/html",
@@ -258,6 +270,12 @@ mod tests {
             "application/xhtml+xml",
             "application/rss+xml",
             "text/javascript",
+            "application/unknown",
+            "unknown/unknown",
+            "application/octet-stream",
+            "application/json",
+            "text/markdown",
+            "video/x+xml",
         ] {
             assert_eq!(
                 Disposition::for_file(false, &ct(active)),
@@ -265,7 +283,16 @@ mod tests {
                 "{active}"
             );
         }
-        for passive in ["application/pdf", "image/png", "text/plain", "video/mp4"] {
+        for passive in [
+            "application/pdf",
+            "image/png",
+            "image/jpeg",
+            "text/plain",
+            "text/plain; charset=utf-8",
+            "text/csv",
+            "audio/mpeg",
+            "video/mp4",
+        ] {
             assert_eq!(
                 Disposition::for_file(false, &ct(passive)),
                 Disposition::Inline

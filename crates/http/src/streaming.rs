@@ -16,7 +16,7 @@ use bytes::Bytes;
 use filegate_core::content::Content;
 use filegate_domain::DomainError;
 use filegate_domain::byte_range::{ByteRange, invalid_range};
-use filegate_domain::download::is_active_content;
+use filegate_domain::download::is_inline_safe;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use http_body::{Frame, SizeHint};
 
@@ -79,9 +79,10 @@ pub struct StreamedObject {
 }
 
 impl StreamedObject {
-    /// Keeps only the headers that describe the bytes (`DESCRIBING_HEADERS`) of `headers` (never S3's `x-amz-*`, cookies or the
-    /// like), and makes the response safe to serve from the API's own origin: active types
-    /// (HTML, SVG, …) become attachments, and nothing is sniffed or cached by others.
+    /// Keeps only the headers of `headers` that describe the bytes (`DESCRIBING_HEADERS`:
+    /// never S3's `x-amz-*`, cookies or the like), and makes the response safe to serve from
+    /// the API's own origin: every type that is not inline-safe becomes an attachment, and
+    /// nothing is sniffed or cached by others.
     pub fn new(partial: bool, headers: &HeaderMap, body: Body) -> Self {
         let mut kept = HeaderMap::with_capacity(DESCRIBING_HEADERS.len() + 3);
         for name in DESCRIBING_HEADERS {
@@ -92,12 +93,12 @@ impl StreamedObject {
         let content_type = kept
             .entry(header::CONTENT_TYPE)
             .or_insert(HeaderValue::from_static("application/octet-stream"));
-        let active = content_type
+        let unsafe_inline = content_type
             .to_str()
             .ok()
             .and_then(|t| t.parse::<mime::Mime>().ok())
-            .is_none_or(|t| is_active_content(t.essence_str()));
-        if active {
+            .is_none_or(|t| !is_inline_safe(t.essence_str()));
+        if unsafe_inline {
             let disposition = kept.get(header::CONTENT_DISPOSITION).cloned();
             kept.insert(
                 header::CONTENT_DISPOSITION,
@@ -380,8 +381,9 @@ mod tests {
         assert_eq!(headers["content-disposition"], "attachment");
         let headers = served(&[(header::CONTENT_TYPE, "not a type")]);
         assert_eq!(headers["content-disposition"], "attachment");
+        // No type: served as application/octet-stream, which is not inline-safe.
         let headers = served(&[]);
         assert_eq!(headers["content-type"], "application/octet-stream");
-        assert!(headers.get("content-disposition").is_none());
+        assert_eq!(headers["content-disposition"], "attachment");
     }
 }

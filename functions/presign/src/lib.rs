@@ -101,8 +101,9 @@ async fn create_files(
 /// A presigned GET, valid `expires_in` seconds (60–3600, default 300), whose response has the
 /// file's `Content-Type` and a `Content-Disposition` of `inline` (default) or `attachment`
 /// (`attachment: true`) with the file's name (RFC 6266: an ASCII `filename` and a UTF-8
-/// `filename*`). HTML, SVG, XML and script types are always `attachment`. Public files get
-/// their public URL instead (`expires_in` null) when the deployment has a public base URL.
+/// `filename*`). Only inline-safe types (raster images but not SVG, PDF, `text/plain`,
+/// `text/csv`, audio, video) are ever `inline`; every other type is `attachment`. Public files
+/// get their public URL instead (`expires_in` null) when the deployment has a public base URL.
 /// Only `uploaded`, `processing` and `ready` files; writes a `file.download_url_issued`
 /// audit event. Request a new URL each time: never cache one.
 #[utoipa::path(

@@ -50,7 +50,8 @@ async fn no_head() -> ApiError {
 /// hosts, ports, buckets, IP addresses or userinfo); redirects are never followed. Send
 /// `Range: bytes=…` for a part (`206`). Bodies over 200 MB (Lambda's streamed-response limit)
 /// are refused with `413 too_large_for_proxy` before the first byte: use a download URL, or
-/// ranges. Active types (HTML, SVG, …) are always served as attachments, with `nosniff`.
+/// ranges. Types that are not inline-safe (raster images, PDF, plain text, CSV, audio,
+/// video) are always served as attachments; every body has `nosniff`.
 #[utoipa::path(
     get, path = "/v1/proxy/file", tag = "proxy",
     params(ProxyQuery, ("Range" = Option<String>, Header, description = "One byte range, e.g. `bytes=0-99` or `bytes=-100`")),
@@ -89,7 +90,7 @@ async fn proxy_file(
 /// Stream a file's bytes through the API (for clients that cannot reach S3).
 ///
 /// Same `Content-Type` and `Content-Disposition` as a download URL (`?attachment=true` to
-/// download; active types are always attachments). Send `Range: bytes=…` for a part
+/// download; types that are not inline-safe are always attachments). Send `Range: bytes=…` for a part
 /// (`206`). Only `uploaded`, `processing` and `ready` files; writes a
 /// `file.content_streamed` audit event. Bodies over 200 MB are refused with
 /// `413 too_large_for_proxy`: use a download URL, or ranges.

@@ -183,3 +183,65 @@ async fn a_mismatch_found_by_the_s3_event_is_upload_mismatch_for_the_client_too(
         assert!(r.body["error"]["message"].as_str().unwrap().contains("999"));
     }
 }
+
+/// Only types on the inline-safe list are ever shown inline; every other type, and every type
+/// a browser would sniff, is an attachment, on download URLs and the content route alike.
+#[tokio::test]
+async fn only_inline_safe_types_are_served_inline() {
+    let app = spawn_app().await;
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let mp4 = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "application/unknown",
+            b"<html><script>1</script>".to_vec(),
+            "attachment",
+        ),
+        (
+            "unknown/unknown",
+            b"<html><script>1</script>".to_vec(),
+            "attachment",
+        ),
+        ("application/json", b"{\"a\":1}".to_vec(), "attachment"),
+        ("text/markdown", b"# title".to_vec(), "attachment"),
+        (
+            "application/octet-stream",
+            b"\x00\x01".to_vec(),
+            "attachment",
+        ),
+        ("image/png", png, "inline"),
+        ("application/pdf", b"%PDF-1.7\n".to_vec(), "inline"),
+        ("text/plain; charset=utf-8", b"hello".to_vec(), "inline"),
+        ("text/csv", b"a,b\n1,2\n".to_vec(), "inline"),
+        ("video/mp4", mp4, "inline"),
+    ];
+    for (content_type, bytes, expected) in cases {
+        let declaration =
+            json!({"name": "f", "content_type": content_type, "size_bytes": bytes.len()});
+        let file = app.uploaded_file(declaration, &bytes).await;
+        let id = file["id"].as_str().unwrap();
+        let r = app
+            .post(&format!("/v1/files/{id}/download_url"), &json!({}))
+            .await;
+        let url = r.body["url"].as_str().unwrap();
+        let served = app.http.get(url).send().await.unwrap();
+        let disposition = served.headers()["content-disposition"].to_str().unwrap();
+        assert!(
+            disposition.starts_with(expected),
+            "{content_type}: download URL {disposition}"
+        );
+        let streamed = app
+            .http
+            .get(format!("{}/v1/files/{id}/content", app.base))
+            .bearer_auth(app.token())
+            .send()
+            .await
+            .unwrap();
+        let disposition = streamed.headers()["content-disposition"].to_str().unwrap();
+        assert!(
+            disposition.starts_with(expected),
+            "{content_type}: content route {disposition}"
+        );
+        assert_eq!(streamed.headers()["x-content-type-options"], "nosniff");
+    }
+}

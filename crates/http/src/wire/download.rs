@@ -9,8 +9,8 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DownloadUrlRequest {
-    /// `true`: the browser saves the file; default `false` shows it inline (active types such
-    /// as HTML and SVG are always attachments).
+    /// `true`: the browser saves the file; default `false` shows it inline when its type is
+    /// inline-safe (raster images, PDF, plain text, CSV, audio, video), else as an attachment.
     #[serde(default)]
     pub attachment: Option<bool>,
     /// URL lifetime in seconds, 60–3600 (default 300).
@@ -57,8 +57,8 @@ impl From<DownloadLink> for FileDownload {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ContentQuery {
-    /// `true`: the browser saves the file; default `false` shows it inline (active types
-    /// such as HTML and SVG are always attachments).
+    /// `true`: the browser saves the file; default `false` shows it inline when its type is
+    /// inline-safe (raster images, PDF, plain text, CSV, audio, video), else as an attachment.
     pub attachment: Option<bool>,
 }
 
