@@ -159,14 +159,22 @@ pub fn mint_token(
     ttl_secs: i64,
 ) -> String {
     let exp = filegate_domain::timestamp::Timestamp::now().unix_seconds() + ttl_secs;
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::default(),
+    sign_claims(
+        secret,
         &DevClaims {
             sub,
             org,
             exp,
             scope,
         },
+    )
+}
+
+/// Signs any claims as an HS256 token (tests use it for claims `mint_token` does not set).
+pub fn sign_claims(secret: &str, claims: &impl Serialize) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        claims,
         &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
     )
     .expect("HS256 signing of plain claims cannot fail")

@@ -260,12 +260,7 @@ impl TestApp {
         for (k, v) in extra.as_object().expect("claims are an object") {
             claims[k] = v.clone();
         }
-        jsonwebtoken::encode(
-            &jsonwebtoken::Header::default(),
-            &claims,
-            &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
-        )
-        .expect("HS256 signing of plain claims cannot fail")
+        filegate_local::sign_claims(SECRET, &claims)
     }
 
     pub async fn delete(&self, path: &str) -> TestResponse {
