@@ -352,6 +352,44 @@ impl TestApp {
         request.send().await.unwrap().status()
     }
 
+    /// Like [`TestApp::upload`], adding headers the URL did not sign (S3 stores many of them).
+    pub async fn upload_adding(
+        &self,
+        file: &Value,
+        bytes: &[u8],
+        extra: &[(&str, &str)],
+    ) -> StatusCode {
+        let upload = &file["upload"];
+        let mut request = self
+            .http
+            .put(upload["url"].as_str().unwrap())
+            .body(bytes.to_vec());
+        for (name, value) in upload["headers"].as_object().unwrap() {
+            if name != "content-length" {
+                request = request.header(name, value.as_str().unwrap());
+            }
+        }
+        for (name, value) in extra {
+            request = request.header(*name, *value);
+        }
+        request.send().await.unwrap().status()
+    }
+
+    /// The tags of a file's object, as (key, value).
+    pub async fn object_tags(&self, file_id: &str) -> Vec<(String, String)> {
+        filegate_store::clients::s3_client(&self.deployment.sdk, &self.state().config)
+            .get_object_tagging()
+            .bucket(&self.state().config.bucket)
+            .key(format!("{}/{file_id}", self.org))
+            .send()
+            .await
+            .unwrap()
+            .tag_set()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect()
+    }
+
     /// HeadObject of a file's object: `None` only when S3 says there is no such object. Any
     /// other failure (a refusal, a dead endpoint) fails the test, so that "object deleted"
     /// checks cannot pass because S3 could not be asked.
@@ -427,11 +465,23 @@ pub fn pdf(name: &str, size: usize) -> Value {
     json!({"name": name, "content_type": "application/pdf", "size_bytes": size.to_string()})
 }
 
-/// Deterministic bytes of a given size.
+/// Deterministic bytes of a given size that start like a PDF (when there are at least five),
+/// as finalize checks the first bytes against the declared type of [`pdf`].
 pub fn bytes_of(size: usize, seed: u8) -> Vec<u8> {
-    (0..size)
-        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
-        .collect()
+    like_a_pdf(
+        (0..size)
+            .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+            .collect(),
+    )
+}
+
+/// Puts the PDF signature on the first bytes, when there are at least five.
+fn like_a_pdf(mut bytes: Vec<u8>) -> Vec<u8> {
+    const SIGNATURE: &[u8] = b"%PDF-";
+    if bytes.len() >= SIGNATURE.len() {
+        bytes[..SIGNATURE.len()].copy_from_slice(SIGNATURE);
+    }
+    bytes
 }
 
 pub fn sha256_base64(bytes: &[u8]) -> String {
@@ -454,7 +504,8 @@ pub fn documented_operations() -> std::collections::BTreeSet<(String, String)> {
         .collect()
 }
 
-/// `size` bytes with no repeating pattern (xorshift), so misplaced chunks change the hash.
+/// `size` bytes with no repeating pattern (xorshift), so misplaced chunks change the hash;
+/// like [`bytes_of`] they start with the PDF signature.
 pub fn noise(size: usize, seed: u64) -> Vec<u8> {
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut out = Vec::with_capacity(size + 8);
@@ -465,7 +516,7 @@ pub fn noise(size: usize, seed: u64) -> Vec<u8> {
         out.extend_from_slice(&state.to_le_bytes());
     }
     out.truncate(size);
-    out
+    like_a_pdf(out)
 }
 
 /// For benches: builds `args` (`-p …`, `--bins`) with the release profile and returns the

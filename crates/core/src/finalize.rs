@@ -7,6 +7,7 @@ use filegate_domain::file::{FileRecord, FileStatus, UploadMismatch, parse_object
 use filegate_domain::ids::FileId;
 use filegate_domain::principal::Caller;
 use filegate_domain::timestamp::Timestamp;
+use filegate_domain::type_detection::{HEAD_BYTES, check_declared_type};
 use filegate_domain::upload::EVENT_FINALIZER;
 use filegate_domain::{DomainError, ErrorKind};
 use filegate_store::metadata::{ChangeStatusError, StatusChange};
@@ -67,6 +68,9 @@ impl FileService {
                 // bytes.
                 if file.uploaded_at.is_none() {
                     self.objects().delete(&file.object_key()).await?;
+                } else if file.public {
+                    // Repairs a crash between marking it failed and taking the tag off.
+                    self.objects().untag(&file.object_key()).await?;
                 }
                 let reason = file.error_message.clone().unwrap_or_default();
                 if let Some(mismatch) = file.upload_mismatch {
@@ -84,6 +88,10 @@ impl FileService {
                 ));
             }
             FileStatus::Uploaded | FileStatus::Processing | FileStatus::Ready => {
+                if file.public {
+                    // Repairs a crash between marking it uploaded and tagging it.
+                    self.objects().tag_public(&file.object_key()).await?;
+                }
                 return Ok(Attempt::Done(file));
             }
         }
@@ -131,7 +139,15 @@ impl FileService {
             }
         };
         match outcome {
-            Ok(Ok(uploaded)) => Ok(Attempt::Done(uploaded)),
+            Ok(Ok(uploaded)) => {
+                // Tagged only once marked uploaded: a public file is never reachable through
+                // the CDN while pending. A crash in between leaves it untagged (not served),
+                // which the next finalize repairs.
+                if uploaded.public {
+                    self.objects().tag_public(&key).await?;
+                }
+                Ok(Attempt::Done(uploaded))
+            }
             Ok(Err((mismatch, reason))) => {
                 // Marked failed first, then deleted: a crash in between leaves a failed
                 // file whose object the next finalize removes.
@@ -207,6 +223,30 @@ impl FileService {
                     file.content_type.as_str()
                 ),
             )));
+        }
+        if let Some(header) = head.stored_headers.first() {
+            // Nothing beyond what the URL signed: a `Content-Encoding` would make browsers
+            // decode the bytes into something finalize never saw, a `Cache-Control` would
+            // keep them cached after delete, a tag could publish a private file.
+            return Ok(Some((
+                UploadMismatch::UnsignedHeader,
+                format!(
+                    "the object was stored with {header}, which the upload URL did not sign; upload with exactly the headers it lists"
+                ),
+            )));
+        }
+        let Some(head_bytes) = self
+            .objects()
+            .first_bytes(&file.object_key(), HEAD_BYTES)
+            .await?
+        else {
+            return Err(DomainError::conflict(
+                "upload_missing",
+                "the uploaded object disappeared while it was being checked; upload it again",
+            ));
+        };
+        if let Err(message) = check_declared_type(&file.content_type, &head_bytes) {
+            return Ok(Some((UploadMismatch::DetectedType, message)));
         }
         if let Some(want) = &file.checksum_sha256 {
             // S3 keeps the checksum when the client sent the signed header; otherwise (an

@@ -69,6 +69,18 @@ impl FileService {
                                     "could not delete the object of a file failed while pending"
                                 );
                             }
+                        } else if updated.status == FileStatus::Failed && file.public {
+                            // A failed file is no longer served through the CDN; its bytes
+                            // stay. Untagging comes after the write (a file is never
+                            // unpublished by a change that did not happen); if it fails,
+                            // finalize takes the tag off when it is next called.
+                            if let Err(e) = self.objects().untag(&file.object_key()).await {
+                                tracing::warn!(
+                                    error = %ErrorChain(&e),
+                                    file = %file.id,
+                                    "could not untag a failed public file"
+                                );
+                            }
                         }
                         Ok(Attempt::Done(updated))
                     }

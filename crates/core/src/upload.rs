@@ -52,7 +52,6 @@ impl FileService {
                     &record.content_type,
                     record.size_bytes,
                     record.checksum_sha256.as_ref(),
-                    record.public,
                     expires_in,
                     now,
                 )

@@ -406,8 +406,14 @@ pub fn parse_object_key(key: &str) -> Option<(OrgId, FileId)> {
 #[serde(rename_all = "snake_case")]
 pub enum UploadMismatch {
     Size,
+    /// The object's `Content-Type` is not the declared one.
     ContentType,
     Checksum,
+    /// S3 stored a header or metadata filegate did not sign (`Content-Encoding`,
+    /// `Cache-Control`, `x-amz-meta-*`, tags…).
+    UnsignedHeader,
+    /// The first bytes are another type than the declared one, or lack its signature.
+    DetectedType,
 }
 
 impl UploadMismatch {
@@ -416,6 +422,8 @@ impl UploadMismatch {
             Self::Size => "size",
             Self::ContentType => "content_type",
             Self::Checksum => "checksum",
+            Self::UnsignedHeader => "unsigned_header",
+            Self::DetectedType => "detected_type",
         }
     }
 

@@ -18,6 +18,7 @@ pub mod principal;
 pub mod secret;
 pub mod status_change;
 pub mod timestamp;
+pub mod type_detection;
 pub mod upload;
 
 pub use error::{DomainError, ErrorKind};

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::download::is_inline_safe;
+use crate::error::DomainError;
 use crate::file::{AllowedContentTypes, ContentType, FileName, FileSize, Parent, Sha256Checksum};
 use crate::ids::FolderId;
 use crate::timestamp::Timestamp;
@@ -34,6 +36,23 @@ pub struct FileDeclaration {
     pub folder: Option<FolderId>,
     pub parent: Option<Parent>,
     pub public: bool,
+}
+
+/// Whether a file may be `public`: only an [inline-safe](is_inline_safe) type, as a public
+/// file is served straight from the CDN's origin with its own type, where HTML or SVG would
+/// run as that origin's script.
+pub fn public_visibility(requested: bool, content_type: &ContentType) -> Result<bool, DomainError> {
+    if requested && !is_inline_safe(content_type.essence()) {
+        return Err(DomainError::invalid(
+            "public_not_allowed",
+            format!(
+                "{} files cannot be public: only raster images, PDF, plain text, CSV, audio and video can",
+                content_type.essence()
+            ),
+        )
+        .with_param("public"));
+    }
+    Ok(requested)
 }
 
 /// How to send the bytes: a presigned PUT and the exact headers it was signed with.

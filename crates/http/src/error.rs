@@ -123,7 +123,7 @@ pub struct ErrorDetail {
     /// The request field the error is about, e.g. `files[3].name`.
     pub param: Option<String>,
     /// Machine-readable facts, for the errors that have some: e.g. `reason` (`size`,
-    /// `content_type`, `checksum`) of `upload_mismatch`. Absent otherwise.
+    /// `content_type`, `checksum`, `unsigned_header`, `detected_type`) of `upload_mismatch`. Absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub details: Option<serde_json::Map<String, serde_json::Value>>,

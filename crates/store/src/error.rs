@@ -29,6 +29,7 @@ pub enum StorageOperation {
     HeadObject,
     ReadObject,
     DeleteObject,
+    TagObject,
 }
 
 impl std::fmt::Display for StorageOperation {
@@ -56,6 +57,7 @@ impl std::fmt::Display for StorageOperation {
             Self::HeadObject => "reading the object's metadata",
             Self::ReadObject => "reading the object",
             Self::DeleteObject => "deleting the object",
+            Self::TagObject => "changing the object's tags",
         })
     }
 }

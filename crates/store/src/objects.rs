@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::ProvideErrorMetadata as _;
+use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use aws_sdk_s3::presigning::PresigningConfig;
-use aws_sdk_s3::types::{ChecksumMode, ServerSideEncryption};
+use aws_sdk_s3::types::{ChecksumMode, ServerSideEncryption, Tag, Tagging};
 use bytes::Bytes;
 use filegate_domain::byte_range::ByteRange;
 use filegate_domain::file::{ContentType, FileSize, Sha256Checksum};
@@ -19,11 +20,12 @@ use sha2::{Digest, Sha256};
 use crate::config::Encryption;
 use crate::error::{BoxError, StorageError, StorageOperation};
 
-/// The object tag of `public` files. A CDN in front of the bucket
+/// The object tag of `public` files (key and value). A CDN in front of the bucket
 /// (`FILEGATE_PUBLIC_BASE_URL`) is granted `s3:GetObject` only on objects with this tag
 /// (bucket policy condition `s3:ExistingObjectTag/filegate-public`), so knowing a private
-/// file's key gets nothing from it. The tag is part of the upload signature.
-pub const PUBLIC_TAG: &str = "filegate-public=true";
+/// file's key gets nothing from it. Finalize puts it on once the bytes are verified; it comes
+/// off when the file fails and goes with the object when the file is deleted.
+pub const PUBLIC_TAG: (&str, &str) = ("filegate-public", "true");
 
 /// What S3 says about a stored object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +35,10 @@ pub struct ObjectHead {
     /// Full-object SHA-256 when S3 has one (it does when the upload sent the checksum header).
     pub checksum_sha256: Option<String>,
     pub etag: Option<String>,
+    /// The headers and metadata S3 stored beyond type, length, encryption and checksum
+    /// (lowercase names: `content-encoding`, `cache-control`, `x-amz-meta-…`,
+    /// `x-amz-tagging` when the object has tags…), none of which filegate signs.
+    pub stored_headers: Vec<String>,
 }
 
 /// What GetObject found.
@@ -82,17 +88,15 @@ impl ObjectStore {
     }
 
     /// A presigned PUT whose signature binds the content type, length, encryption, write-once
-    /// (`If-None-Match: *`), when declared the SHA-256, and for public files the
-    /// [`PUBLIC_TAG`]: S3 refuses a PUT whose headers differ, and with the checksum header S3
-    /// itself refuses bytes that do not hash to it.
-    #[allow(clippy::too_many_arguments)]
+    /// (`If-None-Match: *`) and, when declared, the SHA-256: S3 refuses a PUT whose headers
+    /// differ, and with the checksum header S3 itself refuses bytes that do not hash to it.
+    /// It carries no tag: a public file is tagged at finalize, once its bytes are verified.
     pub async fn presign_upload(
         &self,
         key: &str,
         content_type: &ContentType,
         size: FileSize,
         checksum: Option<&Sha256Checksum>,
-        public: bool,
         expires_in: u64,
         now: Timestamp,
     ) -> Result<UploadTicket, StorageError> {
@@ -118,9 +122,6 @@ impl ObjectStore {
         // verifies the checksum as well, for stores that ignore the header (emulators).
         if let Some(checksum) = checksum {
             request = request.checksum_sha256(checksum.as_base64());
-        }
-        if public {
-            request = request.tagging(PUBLIC_TAG);
         }
         let config = PresigningConfig::builder()
             .start_time(now.into())
@@ -187,6 +188,7 @@ impl ObjectStore {
             .await;
         match result {
             Ok(out) => Ok(Some(ObjectHead {
+                stored_headers: stored_headers(&out),
                 size: out
                     .content_length
                     .and_then(|n| u64::try_from(n).ok())
@@ -199,6 +201,72 @@ impl ObjectStore {
             })),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
             Err(e) => Err(StorageError::new(StorageOperation::HeadObject, e)),
+        }
+    }
+
+    /// The object's first `n` bytes (fewer when it is shorter); `None` when it is missing.
+    pub async fn first_bytes(&self, key: &str, n: u64) -> Result<Option<Bytes>, StorageError> {
+        let op = StorageOperation::ReadObject;
+        let range = ByteRange::From {
+            first: 0,
+            last: Some(n.saturating_sub(1)),
+        };
+        let ObjectRead::Found(object) = self.open(key, Some(range)).await? else {
+            return Ok(None);
+        };
+        let bytes = object
+            .body
+            .collect()
+            .await
+            .map_err(|e| StorageError::other(op, e))?
+            .to_bytes();
+        // A store that ignores `Range` sends the whole object: keep only what was asked for.
+        Ok(Some(bytes.slice(
+            ..bytes.len().min(usize::try_from(n).unwrap_or(usize::MAX)),
+        )))
+    }
+
+    /// Tags the object [`PUBLIC_TAG`] (replacing any other tags); a missing object is left
+    /// alone, as there is then nothing to publish.
+    pub async fn tag_public(&self, key: &str) -> Result<(), StorageError> {
+        let (k, v) = PUBLIC_TAG;
+        let tag = Tag::builder()
+            .key(k)
+            .value(v)
+            .build()
+            .map_err(|e| StorageError::other(StorageOperation::TagObject, e))?;
+        let tagging = Tagging::builder()
+            .tag_set(tag)
+            .build()
+            .map_err(|e| StorageError::other(StorageOperation::TagObject, e))?;
+        let result = self
+            .client
+            .put_object_tagging()
+            .bucket(&self.bucket)
+            .key(key)
+            .tagging(tagging)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().and_then(|s| s.code()) == Some("NoSuchKey") => Ok(()),
+            Err(e) => Err(StorageError::new(StorageOperation::TagObject, e)),
+        }
+    }
+
+    /// Removes the object's tags, so a CDN no longer serves it; a missing object has none.
+    pub async fn untag(&self, key: &str) -> Result<(), StorageError> {
+        let result = self
+            .client
+            .delete_object_tagging()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().and_then(|s| s.code()) == Some("NoSuchKey") => Ok(()),
+            Err(e) => Err(StorageError::new(StorageOperation::TagObject, e)),
         }
     }
 
@@ -274,6 +342,38 @@ impl ObjectStore {
     }
 }
 
+/// What of `out` filegate never signs, by header name.
+fn stored_headers(out: &HeadObjectOutput) -> Vec<String> {
+    let representation = [
+        ("cache-control", out.cache_control()),
+        ("content-disposition", out.content_disposition()),
+        ("content-encoding", out.content_encoding()),
+        ("content-language", out.content_language()),
+        ("expires", out.expires_string()),
+        (
+            "x-amz-website-redirect-location",
+            out.website_redirect_location(),
+        ),
+    ];
+    let mut names: Vec<String> = representation
+        .into_iter()
+        .filter(|(_, value)| value.is_some_and(|v| !v.is_empty()))
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    let mut metadata: Vec<String> = out
+        .metadata()
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| format!("x-amz-meta-{}", k.to_ascii_lowercase()))
+        .collect();
+    metadata.sort();
+    names.extend(metadata);
+    if out.tag_count().is_some_and(|n| n > 0) {
+        names.push("x-amz-tagging".to_owned());
+    }
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,7 +413,7 @@ mod tests {
         let sum = Sha256Checksum::parse("ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=").unwrap();
         let now = Timestamp::now();
         let ticket = store(Encryption::S3Managed)
-            .presign_upload("acme/file_x", &ct, size, Some(&sum), false, 300, now)
+            .presign_upload("acme/file_x", &ct, size, Some(&sum), 300, now)
             .await
             .unwrap();
         let signed = signed_headers(&ticket.url);
@@ -334,7 +434,7 @@ mod tests {
         assert_eq!(ticket.headers["x-amz-checksum-sha256"], sum.as_base64());
         assert!(
             !ticket.headers.contains_key("x-amz-tagging"),
-            "private files are untagged"
+            "uploads are untagged: a public file is tagged at finalize"
         );
         assert!(ticket.url.contains("X-Amz-Expires=300"), "{}", ticket.url);
         assert_eq!(ticket.expires_at, now.plus_seconds(300));
@@ -351,7 +451,7 @@ mod tests {
         let ticket = store(Encryption::Kms {
             key_id: Some("alias/files".into()),
         })
-        .presign_upload("acme/file_x", &ct, size, None, true, 60, Timestamp::now())
+        .presign_upload("acme/file_x", &ct, size, None, 60, Timestamp::now())
         .await
         .unwrap();
         let signed = signed_headers(&ticket.url);
@@ -372,8 +472,5 @@ mod tests {
             "alias/files"
         );
         assert!(signed.contains(&"x-amz-server-side-encryption-aws-kms-key-id".to_owned()));
-        // A public file's object carries the tag the CDN's access depends on, signed.
-        assert_eq!(ticket.headers["x-amz-tagging"], PUBLIC_TAG);
-        assert!(signed.contains(&"x-amz-tagging".to_owned()), "{signed:?}");
     }
 }

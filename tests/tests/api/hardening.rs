@@ -102,6 +102,44 @@ async fn bodies_that_are_not_objects_are_refused() {
     assert_eq!(app.table_items().await, 0, "nothing was written");
 }
 
+/// The objects inside a body are objects too: an array in place of a batch entry or of a
+/// `parent` is refused with `param` naming it.
+#[tokio::test]
+async fn nested_objects_sent_as_arrays_are_refused() {
+    let app = spawn_app().await;
+    for (path, body, param) in [
+        (
+            "/v1/files/batch",
+            r#"{"files": [["a.txt", "text/plain", 5]]}"#,
+            "files[0]",
+        ),
+        (
+            "/v1/files",
+            r#"{"name": "a.txt", "content_type": "text/plain", "size_bytes": 5, "parent": ["agent", "a1"]}"#,
+            "parent",
+        ),
+        (
+            "/v1/files/batch",
+            r#"{"files": [{"name": "a.txt", "content_type": "text/plain", "size_bytes": 5}], "parent": ["agent", "a1"]}"#,
+            "parent",
+        ),
+        (
+            "/v1/files/batch",
+            r#"{"files": [{"name": "a.txt", "content_type": "text/plain", "size_bytes": 5, "parent": ["agent", "a1"]}]}"#,
+            "files[0].parent",
+        ),
+    ] {
+        let r = app.post_raw(path, body.to_owned()).await;
+        assert_eq!(
+            (r.status, r.code(), r.param()),
+            (StatusCode::BAD_REQUEST, "invalid_type", Some(param)),
+            "{path} {body}: {}",
+            r.body
+        );
+    }
+    assert_eq!(app.table_items().await, 0, "nothing was written");
+}
+
 /// In a batch, an entry's own `"folder": null` means the root; only an absent `folder`
 /// inherits the batch's.
 #[tokio::test]
@@ -192,16 +230,9 @@ async fn only_inline_safe_types_are_served_inline() {
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     let mp4 = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        (
-            "application/unknown",
-            b"<html><script>1</script>".to_vec(),
-            "attachment",
-        ),
-        (
-            "unknown/unknown",
-            b"<html><script>1</script>".to_vec(),
-            "attachment",
-        ),
+        // (HTML bytes declared so would not get past finalize: see the type checks below.)
+        ("application/unknown", b"1 < 2".to_vec(), "attachment"),
+        ("unknown/unknown", b"1 < 2".to_vec(), "attachment"),
         ("application/json", b"{\"a\":1}".to_vec(), "attachment"),
         ("text/markdown", b"# title".to_vec(), "attachment"),
         (
@@ -243,5 +274,241 @@ async fn only_inline_safe_types_are_served_inline() {
             "{content_type}: content route {disposition}"
         );
         assert_eq!(streamed.headers()["x-content-type-options"], "nosniff");
+    }
+}
+
+/// `public: true` is only for inline-safe types: a public file is served from the CDN's
+/// origin as its own type, where HTML or SVG would run as that origin's script.
+#[tokio::test]
+async fn only_inline_safe_types_can_be_public() {
+    let app = spawn_app().await;
+    for content_type in [
+        "text/html",
+        "image/svg+xml",
+        "application/unknown",
+        "application/octet-stream",
+        "application/json",
+    ] {
+        let declaration =
+            json!({"name": "f", "content_type": content_type, "size_bytes": 10, "public": true});
+        let r = app.post("/v1/files", &declaration).await;
+        assert_eq!(
+            (r.status, r.code(), r.param()),
+            (
+                StatusCode::BAD_REQUEST,
+                "public_not_allowed",
+                Some("public")
+            ),
+            "{content_type}: {}",
+            r.body
+        );
+    }
+    let mut public_pdf = pdf("a.pdf", 10);
+    public_pdf["public"] = true.into();
+    let public_page =
+        json!({"name": "b.html", "content_type": "text/html", "size_bytes": 10, "public": true});
+    let r = app
+        .post(
+            "/v1/files/batch",
+            &json!({"files": [public_pdf, public_page]}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code(), r.param()),
+        (
+            StatusCode::BAD_REQUEST,
+            "public_not_allowed",
+            Some("files[1].public")
+        ),
+        "{}",
+        r.body
+    );
+    let private_page = json!({"name": "b.html", "content_type": "text/html", "size_bytes": 10});
+    assert_eq!(
+        app.post("/v1/files", &private_page).await.status,
+        StatusCode::CREATED
+    );
+}
+
+/// The tag a CDN's access depends on is put on by finalize, not by the PUT, and taken off
+/// when the file fails; a deleted file's object goes with its tag.
+#[tokio::test]
+async fn the_public_tag_is_on_only_while_the_file_is_servable() {
+    let app = spawn_app().await;
+    let bytes = bytes_of(64, 1);
+    let mut declaration = pdf("public.pdf", bytes.len());
+    declaration["public"] = true.into();
+    let created = app.create_file(declaration.clone()).await;
+    assert!(
+        created["upload"]["headers"].get("x-amz-tagging").is_none(),
+        "{}",
+        created["upload"]
+    );
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(app.upload(&created, &bytes).await, StatusCode::OK);
+    assert_eq!(app.object_tags(id).await, [], "pending: not published");
+    assert_eq!(app.finalize(id).await.status, StatusCode::OK);
+    let public = [("filegate-public".to_owned(), "true".to_owned())];
+    assert_eq!(app.object_tags(id).await, public, "uploaded: published");
+    for body in [
+        json!({"status": "processing"}),
+        json!({"status": "failed", "error_message": "virus found"}),
+    ] {
+        let r = app.post(&format!("/v1/files/{id}/status"), &body).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    assert_eq!(app.object_tags(id).await, [], "failed: unpublished");
+    assert!(app.head_object(id).await.is_some(), "the bytes are kept");
+
+    let other = app.uploaded_file(declaration, &bytes).await;
+    let other = other["id"].as_str().unwrap();
+    assert_eq!(app.object_tags(other).await, public);
+    assert_eq!(
+        app.delete(&format!("/v1/files/{other}")).await.status,
+        StatusCode::OK
+    );
+    assert!(
+        app.head_object(other).await.is_none(),
+        "deleted with its tag"
+    );
+
+    let private = app
+        .uploaded_file(pdf("private.pdf", bytes.len()), &bytes)
+        .await;
+    assert_eq!(app.object_tags(private["id"].as_str().unwrap()).await, []);
+}
+
+/// S3 stores headers an uploader adds beyond the signed ones (a gzip encoding, a year-long
+/// cache, metadata, a tag that would publish a private file): finalize refuses the object.
+#[tokio::test]
+async fn headers_the_upload_url_did_not_sign_fail_the_upload() {
+    let app = spawn_app().await;
+    let bytes = bytes_of(64, 2);
+    for (name, value) in [
+        ("content-encoding", "gzip"),
+        ("cache-control", "public, max-age=31536000"),
+        ("content-disposition", "inline; filename=x.html"),
+        ("content-language", "en"),
+        ("expires", "Thu, 01 Dec 2030 16:00:00 GMT"),
+        ("x-amz-meta-owner", "mallory"),
+        ("x-amz-website-redirect-location", "/elsewhere"),
+        ("x-amz-tagging", "filegate-public=true"),
+    ] {
+        let created = app.create_file(pdf("f.pdf", bytes.len())).await;
+        let id = created["id"].as_str().unwrap();
+        assert_eq!(
+            app.upload_adding(&created, &bytes, &[(name, value)]).await,
+            StatusCode::OK,
+            "{name}"
+        );
+        let r = app.finalize(id).await;
+        assert_eq!(
+            (
+                r.status,
+                r.code(),
+                r.body["error"]["details"]["reason"].as_str()
+            ),
+            (
+                StatusCode::CONFLICT,
+                "upload_mismatch",
+                Some("unsigned_header")
+            ),
+            "{name}: {}",
+            r.body
+        );
+        let message = r.body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(name), "{message}");
+        assert!(app.head_object(id).await.is_none(), "{name}: not kept");
+    }
+}
+
+/// What each case's finalize answers: the status, and the mismatch reason when there is one.
+async fn finalized_as(app: &filegate_tests::TestApp, id: &str) -> (StatusCode, Option<String>) {
+    let r = app.finalize(id).await;
+    let reason = r.body["error"]["details"]["reason"]
+        .as_str()
+        .map(str::to_owned);
+    (r.status, reason)
+}
+
+/// The first bytes must agree with the declared type, on the HTTP and the S3-event path
+/// alike: a file whose bytes are another type (or lack the declared type's signature) fails
+/// with `upload_mismatch` and `details.reason: detected_type`.
+#[tokio::test]
+async fn the_first_bytes_must_be_the_declared_type_on_both_paths() {
+    let by_http = spawn_app().await;
+    let by_event = spawn_app_with(TestOptions {
+        event_poller: true,
+        ..TestOptions::default()
+    })
+    .await;
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0".to_vec();
+    let jpeg = b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0".to_vec();
+    let pdf_bytes = bytes_of(64, 4);
+    let gzip =
+        b"\x1f\x8b\x08\0\0\0\0\0\0\x03\xcbH\xcd\xc9\xc9\x07\0\x86\xa6\x106\x05\0\0\0".to_vec();
+    let html = b"<!DOCTYPE html><html><script>alert(document.domain)</script></html>".to_vec();
+    let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>".to_vec();
+    let docx =
+        b"PK\x03\x04\x14\0\x06\0\x08\0\0\0!\0\0\0\0\0\0\0\0\0\0\0\0\0\x13\0\0\0[Content_Types].xml"
+            .to_vec();
+    let text = b"Meeting notes\nBMW and MZ both sent quotes.\n".to_vec();
+    let ok = None;
+    let mismatch = Some("detected_type");
+    let cases: Vec<(&str, &[u8], Option<&str>)> = vec![
+        ("image/png", &png, ok),
+        ("image/jpeg", &jpeg, ok),
+        ("application/pdf", &pdf_bytes, ok),
+        ("application/gzip", &gzip, ok),
+        ("text/html", &html, ok),
+        ("image/svg+xml", &svg, ok),
+        (
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            &docx,
+            ok,
+        ),
+        ("application/zip", &docx, ok),
+        ("text/plain", &text, ok),
+        ("application/octet-stream", &html, ok),
+        ("application/pdf", &png, mismatch),
+        ("image/png", &html, mismatch),
+        ("image/png", &svg, mismatch),
+        ("text/plain", &gzip, mismatch),
+        ("text/plain", &html, mismatch),
+        ("image/png", &text, mismatch),
+    ];
+    for (content_type, bytes, expected) in cases {
+        let declaration =
+            json!({"name": "f", "content_type": content_type, "size_bytes": bytes.len()});
+        let expected = match expected {
+            None => (StatusCode::OK, None),
+            Some(reason) => (StatusCode::CONFLICT, Some(reason.to_owned())),
+        };
+        let case = format!("{content_type} with {:?}", String::from_utf8_lossy(bytes));
+
+        let created = by_http.create_file(declaration.clone()).await;
+        assert_eq!(by_http.upload(&created, bytes).await, StatusCode::OK);
+        let id = created["id"].as_str().unwrap();
+        assert_eq!(finalized_as(&by_http, id).await, expected, "HTTP: {case}");
+        assert_eq!(
+            by_http.head_object(id).await.is_some(),
+            expected.0 == StatusCode::OK,
+            "HTTP: {case}: kept only when it matches"
+        );
+
+        let created = by_event.create_file(declaration).await;
+        assert_eq!(by_event.upload(&created, bytes).await, StatusCode::OK);
+        let id = created["id"].as_str().unwrap();
+        let settled = if expected.0 == StatusCode::OK {
+            "uploaded"
+        } else {
+            "failed"
+        };
+        by_event.wait_for_status(id, settled).await;
+        assert_eq!(
+            finalized_as(&by_event, id).await,
+            expected,
+            "S3 event: {case}"
+        );
     }
 }

@@ -8,11 +8,14 @@ use filegate_domain::DomainError;
 use filegate_domain::file::{ContentType, FileName, FileRecord, FileSize, Parent, Sha256Checksum};
 use filegate_domain::folder::parse_folder_ref;
 use filegate_domain::ids::FolderId;
-use filegate_domain::upload::{FileDeclaration, MAX_BATCH, UploadPolicy, UploadTicket};
+use filegate_domain::upload::{
+    FileDeclaration, MAX_BATCH, UploadPolicy, UploadTicket, public_visibility,
+};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::extract::{objects, optional_object};
 use crate::wire::file::FileObject;
 
 /// `POST /v1/files`: one file to upload.
@@ -35,7 +38,7 @@ pub struct CreateFileRequest {
     #[schema(value_type = Option<String>)]
     pub folder: Option<Option<String>>,
     /// The entity in your own domain this file belongs to.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_object")]
     pub parent: Option<Parent>,
     #[serde(default)]
     pub public: Option<bool>,
@@ -46,10 +49,11 @@ pub struct CreateFileRequest {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateFilesRequest {
+    #[serde(deserialize_with = "objects")]
     pub files: Vec<CreateFileRequest>,
     #[serde(default)]
     pub folder: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_object")]
     pub parent: Option<Parent>,
 }
 
@@ -168,9 +172,12 @@ impl CreateFileRequest {
     /// Checks one request against the policy; errors name the field (`name`, `parent.id`).
     pub fn declaration(&self, policy: &UploadPolicy) -> Result<FileDeclaration, DomainError> {
         let req = self;
+        let name = FileName::parse(&req.name)?;
+        let content_type = ContentType::parse(&req.content_type, &policy.allowed_content_types)?;
         Ok(FileDeclaration {
-            name: FileName::parse(&req.name)?,
-            content_type: ContentType::parse(&req.content_type, &policy.allowed_content_types)?,
+            name,
+            public: public_visibility(req.public.unwrap_or(false), &content_type)?,
+            content_type,
             size: FileSize::parse(req.size_bytes.as_str(), policy.max_upload_bytes)?,
             checksum: req
                 .checksum_sha256
@@ -183,7 +190,6 @@ impl CreateFileRequest {
                 .as_ref()
                 .map(|p| Parent::parse(&p.kind, &p.id))
                 .transpose()?,
-            public: req.public.unwrap_or(false),
         })
     }
 }

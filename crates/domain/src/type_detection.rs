@@ -1,0 +1,450 @@
+//! Does an object's first bytes agree with the type it was declared as? Finalize reads the
+//! first [`HEAD_BYTES`] of every upload and asks [`check_declared_type`].
+//!
+//! Binary formats are detected by `infer`'s signatures. Bytes that are plain text count as
+//! a detected type only when they are HTML, SVG, XML or a script: several of `infer`'s
+//! signatures are short ASCII words (`BM` is a bitmap, `MZ` an executable, `%!` PostScript),
+//! and a CSV row or a note must not turn into one of those.
+
+use crate::file::ContentType;
+
+/// How much of an object finalize reads to detect its type: enough for every signature
+/// `infer` checks at an offset (tar's is at 257, DICOM's at 128, an Office document's
+/// part names within the first entries of its ZIP).
+pub const HEAD_BYTES: u64 = 8192;
+
+/// Types that are one format under several names (`image/jpg`), or containers of one
+/// format (`.docx` is a ZIP, `.mov` and `.m4a` are ISO media files): declared and detected
+/// types agree when they are in one family.
+struct Family {
+    /// The format's bytes always start with a signature, so a declaration of it needs one.
+    signature_required: bool,
+    types: &'static [&'static str],
+}
+
+const fn binary(types: &'static [&'static str]) -> Family {
+    Family {
+        signature_required: true,
+        types,
+    }
+}
+
+const fn text(types: &'static [&'static str]) -> Family {
+    Family {
+        signature_required: false,
+        types,
+    }
+}
+
+static HTML: Family = text(&["text/html", "application/xhtml+xml"]);
+static SVG: Family = text(&["image/svg+xml"]);
+/// Also every `+xml` type that is not HTML or SVG.
+static XML: Family = text(&["text/xml", "application/xml"]);
+static SCRIPT: Family = text(&[
+    "text/x-shellscript",
+    "application/x-sh",
+    "application/x-shellscript",
+    "text/x-sh",
+    "text/x-python",
+    "text/x-script.python",
+    "application/x-python",
+    "text/x-perl",
+    "application/x-perl",
+    "text/x-ruby",
+    "application/x-ruby",
+    "text/javascript",
+    "application/javascript",
+    "application/x-httpd-php",
+]);
+/// Also every `+zip` type.
+static ZIP: Family = binary(&[
+    "application/zip",
+    "application/x-zip-compressed",
+    "application/epub+zip",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.presentation",
+    "application/vnd.oasis.opendocument.graphics",
+    "application/java-archive",
+    "application/vnd.android.package-archive",
+    "image/openraster",
+]);
+
+static FAMILIES: &[&Family] = &[
+    &HTML,
+    &SVG,
+    &XML,
+    &SCRIPT,
+    &ZIP,
+    &binary(&["image/png", "image/apng"]),
+    &binary(&["image/jpeg", "image/jpg", "image/pjpeg"]),
+    &binary(&["image/gif"]),
+    &binary(&["image/webp"]),
+    &binary(&["image/bmp", "image/x-bmp", "image/x-ms-bmp"]),
+    &binary(&["image/tiff", "image/x-canon-cr2", "image/x-adobe-dng"]),
+    &binary(&[
+        "image/heif",
+        "image/heic",
+        "image/heif-sequence",
+        "image/heic-sequence",
+        "image/avif",
+    ]),
+    &binary(&["image/jxl"]),
+    &binary(&["image/jp2", "image/jpx"]),
+    &binary(&["image/vnd.ms-photo", "image/jxr"]),
+    &binary(&[
+        "image/vnd.adobe.photoshop",
+        "image/x-photoshop",
+        "application/x-photoshop",
+        "application/photoshop",
+    ]),
+    &binary(&["image/vnd.microsoft.icon", "image/x-icon"]),
+    &binary(&["image/vnd.djvu", "image/x-djvu"]),
+    &binary(&["image/vnd.dwg", "image/x-dwg", "application/acad"]),
+    &binary(&[
+        "video/mp4",
+        "video/x-m4v",
+        "video/quicktime",
+        "video/3gpp",
+        "video/3gpp2",
+        "audio/m4a",
+        "audio/mp4",
+        "audio/x-m4a",
+        "audio/3gpp",
+    ]),
+    &binary(&[
+        "video/webm",
+        "audio/webm",
+        "video/x-matroska",
+        "audio/x-matroska",
+        "video/matroska",
+        "audio/matroska",
+    ]),
+    &binary(&["video/x-msvideo", "video/avi", "video/msvideo"]),
+    &binary(&["video/x-ms-wmv", "video/x-ms-asf", "audio/x-ms-wma"]),
+    &binary(&["video/mpeg"]),
+    &binary(&["video/x-flv"]),
+    &binary(&["audio/midi", "audio/x-midi", "audio/mid"]),
+    &binary(&["audio/mpeg", "audio/mp3", "audio/mpeg3"]),
+    &binary(&[
+        "audio/ogg",
+        "audio/opus",
+        "audio/vorbis",
+        "video/ogg",
+        "application/ogg",
+    ]),
+    &binary(&["audio/x-flac", "audio/flac"]),
+    &binary(&["audio/x-wav", "audio/wav", "audio/wave", "audio/vnd.wave"]),
+    &binary(&["audio/amr"]),
+    &binary(&["audio/aac", "audio/x-aac", "audio/aacp"]),
+    &binary(&["audio/x-aiff", "audio/aiff"]),
+    &binary(&["audio/x-dsf", "audio/dsf"]),
+    &binary(&["audio/x-ape", "audio/ape"]),
+    &binary(&["application/font-woff", "font/woff", "font/woff2"]),
+    &binary(&[
+        "application/font-sfnt",
+        "font/ttf",
+        "font/otf",
+        "font/sfnt",
+        "application/x-font-ttf",
+        "application/x-font-otf",
+        "application/vnd.ms-opentype",
+    ]),
+    &binary(&[
+        "application/x-ole-storage",
+        "application/msword",
+        "application/vnd.ms-excel",
+        "application/vnd.ms-powerpoint",
+        "application/vnd.ms-outlook",
+        "application/x-msi",
+    ]),
+    &binary(&["application/pdf", "application/x-pdf"]),
+    &binary(&[
+        "application/gzip",
+        "application/x-gzip",
+        "application/x-compressed-tar",
+    ]),
+    &binary(&["application/x-bzip2", "application/x-bzip"]),
+    &binary(&["application/vnd.bzip3"]),
+    &binary(&["application/x-7z-compressed"]),
+    &binary(&["application/x-xz"]),
+    &binary(&["application/zstd"]),
+    &binary(&["application/x-lz4"]),
+    &binary(&["application/x-lzip"]),
+    &binary(&["application/x-compress"]),
+    &binary(&[
+        "application/vnd.rar",
+        "application/x-rar-compressed",
+        "application/x-rar",
+    ]),
+    &binary(&["application/x-tar"]),
+    &binary(&["application/x-cpio"]),
+    &binary(&[
+        "application/x-unix-archive",
+        "application/x-archive",
+        "application/vnd.debian.binary-package",
+        "application/x-debian-package",
+    ]),
+    &binary(&["application/x-rpm", "application/x-redhat-package-manager"]),
+    &binary(&["application/vnd.ms-cab-compressed"]),
+    &binary(&["application/x-par2"]),
+    &binary(&["application/x-google-chrome-extension"]),
+    &binary(&[
+        "application/vnd.microsoft.portable-executable",
+        "application/x-msdownload",
+        "application/x-dosexec",
+        "application/x-msdos-program",
+    ]),
+    &binary(&[
+        "application/x-executable",
+        "application/x-elf",
+        "application/x-sharedlib",
+    ]),
+    &binary(&["application/x-mach-binary"]),
+    &binary(&["application/wasm"]),
+    &binary(&["application/java", "application/java-vm"]),
+    &binary(&["application/vnd.android.dex"]),
+    &binary(&["application/vnd.android.dey"]),
+    &binary(&["application/x-llvm"]),
+    &binary(&["application/x-qemu-disk"]),
+    &binary(&[
+        "application/x-x509-ca-cert",
+        "application/pkix-cert",
+        "application/x-x509-user-cert",
+    ]),
+    &binary(&[
+        "application/x-shockwave-flash",
+        "application/vnd.adobe.flash.movie",
+    ]),
+    &binary(&["application/vnd.sqlite3", "application/x-sqlite3"]),
+    &binary(&["application/x-nintendo-nes-rom"]),
+    &binary(&["application/dicom"]),
+    &binary(&["application/x-mobipocket-ebook"]),
+    // Text formats whose signature is a word (`{\rtf`, `%!`): a declaration of them needs
+    // none, and plain text is never detected as them.
+    &text(&["application/rtf", "text/rtf"]),
+    &text(&["application/postscript", "application/eps"]),
+];
+
+/// The family a (lowercase) type essence belongs to.
+fn family_of(essence: &str) -> Option<&'static Family> {
+    if let Some(family) = FAMILIES.iter().find(|f| f.types.contains(&essence)) {
+        return Some(family);
+    }
+    if essence.ends_with("+zip") {
+        return Some(&ZIP);
+    }
+    if essence.ends_with("+xml") {
+        return Some(&XML);
+    }
+    None
+}
+
+fn same_family(a: &str, b: &str) -> bool {
+    a == b || matches!((family_of(a), family_of(b)), (Some(x), Some(y)) if std::ptr::eq(x, y))
+}
+
+/// The type the bytes show, if they show one.
+pub fn detect(head: &[u8]) -> Option<&'static str> {
+    if is_plain_text(head) {
+        detect_text_format(head)
+    } else {
+        // `application/octet-stream` is what `infer` calls an EOT font: no type at all.
+        infer::get(head)
+            .map(|t| t.mime_type())
+            .filter(|t| *t != "application/octet-stream")
+    }
+}
+
+/// HTML, SVG, XML or a script (`#!`), the text formats a browser or a shell runs.
+fn detect_text_format(head: &[u8]) -> Option<&'static str> {
+    let body = trim_start(head);
+    if starts_with_tag(body, b"<svg") {
+        return Some("image/svg+xml");
+    }
+    if infer::text::is_xml(head) {
+        // An SVG usually opens with an XML declaration (and a doctype) before `<svg`.
+        let svg = head.windows(4).any(|w| w.eq_ignore_ascii_case(b"<svg"));
+        return Some(if svg { "image/svg+xml" } else { "text/xml" });
+    }
+    if infer::text::is_html(head) {
+        return Some("text/html");
+    }
+    if infer::text::is_shellscript(head) {
+        return Some("text/x-shellscript");
+    }
+    None
+}
+
+fn trim_start(mut bytes: &[u8]) -> &[u8] {
+    bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let start = bytes
+        .iter()
+        .position(|b| !matches!(b, b'\t' | b'\n' | b'\x0C' | b'\r' | b' '))
+        .unwrap_or(bytes.len());
+    &bytes[start..]
+}
+
+fn starts_with_tag(bytes: &[u8], tag: &[u8]) -> bool {
+    bytes.len() > tag.len()
+        && bytes[..tag.len()].eq_ignore_ascii_case(tag)
+        && matches!(bytes[tag.len()], b' ' | b'>' | b'\t' | b'\n' | b'\r' | b'/')
+}
+
+/// UTF-8 (the last character may be cut off by the read) with no control characters but
+/// whitespace and escape.
+fn is_plain_text(head: &[u8]) -> bool {
+    let valid = match std::str::from_utf8(head) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
+    };
+    valid
+        && !head.iter().any(|&b| {
+            (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\x0C' | b'\r' | 0x1B)) || b == 0x7F
+        })
+}
+
+/// `Err` with a message when the bytes contradict `declared`: they carry another type's
+/// signature, or lack the signature the declared type always has. The generic
+/// `application/octet-stream` agrees with any bytes (it is always served as an attachment).
+pub fn check_declared_type(declared: &ContentType, head: &[u8]) -> Result<(), String> {
+    let declared = declared.essence();
+    if declared == "application/octet-stream" {
+        return Ok(());
+    }
+    // A signature of the declared type is enough, even on bytes that are otherwise text
+    // (a small PDF can be ASCII throughout).
+    if infer::get(head).is_some_and(|t| same_family(declared, t.mime_type())) {
+        return Ok(());
+    }
+    match detect(head) {
+        Some(detected) if same_family(declared, detected) => Ok(()),
+        // An SVG is an XML document as well.
+        Some("image/svg+xml") if family_of(declared).is_some_and(|f| std::ptr::eq(f, &XML)) => {
+            Ok(())
+        }
+        Some(detected) => Err(format!(
+            "the uploaded bytes are {detected} but {declared} was declared"
+        )),
+        None if family_of(declared).is_some_and(|f| f.signature_required) => Err(format!(
+            "the uploaded bytes do not start like {declared}, which was declared"
+        )),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::file::AllowedContentTypes;
+    use proptest::prelude::*;
+
+    fn declared(t: &str) -> ContentType {
+        ContentType::parse(t, &AllowedContentTypes::any()).unwrap()
+    }
+
+    fn check(t: &str, head: &[u8]) -> Result<(), String> {
+        check_declared_type(&declared(t), head)
+    }
+
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
+    const PDF: &[u8] = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n";
+    const GZIP: &[u8] = b"\x1f\x8b\x08\0\0\0\0\0\0\x03\xcbH\xcd\xc9\xc9\x07\0";
+    const HTML_PAGE: &[u8] = b"<!DOCTYPE html>\n<html><script>alert(1)</script></html>";
+    const SVG_IMAGE: &[u8] =
+        b"<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"><script/></svg>";
+    const ZIP: &[u8] = b"PK\x03\x04\x14\0\0\0\x08\0\0\0!\0";
+    const MP4: &[u8] = b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2avc1mp41";
+
+    #[test]
+    fn detected_types_declared_as_themselves_pass() {
+        for (t, head) in [
+            ("image/png", PNG),
+            ("application/pdf", PDF),
+            ("application/gzip", GZIP),
+            ("text/html", HTML_PAGE),
+            ("image/svg+xml", SVG_IMAGE),
+            ("application/zip", ZIP),
+            ("video/mp4", MP4),
+            ("image/jpeg", b"\xff\xd8\xff\xe0\0\x10JFIF\0"),
+            ("image/gif", b"GIF89a\x01\0\x01\0\0\0\0"),
+            ("application/pdf", b"%PDF-1.4\n1 0 obj << >> endobj\n"),
+            ("text/plain", b"just a note\nwith two lines\n"),
+            ("text/csv", b"BMW,3 series,2024\nMZ,ETZ,1985\n"),
+            ("application/json", b"{\"a\": [1, 2]}"),
+            ("text/xml", b"<?xml version=\"1.0\"?><feed/>"),
+            ("application/atom+xml", b"<?xml version=\"1.0\"?><feed/>"),
+        ] {
+            assert_eq!(check(t, head), Ok(()), "{t}");
+        }
+    }
+
+    #[test]
+    fn families_agree() {
+        // A .docx is a ZIP (and may be detected as one from its first KiB); a .mov and an
+        // .mp4 are the same container; image/jpg is image/jpeg.
+        for (t, head) in [
+            (
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                ZIP,
+            ),
+            ("application/epub+zip", ZIP),
+            ("video/quicktime", MP4),
+            ("audio/mp4", MP4),
+            ("image/jpg", b"\xff\xd8\xff\xe0\0\x10JFIF\0" as &[u8]),
+            ("application/xml", SVG_IMAGE),
+        ] {
+            assert_eq!(check(t, head), Ok(()), "{t}");
+        }
+    }
+
+    #[test]
+    fn mismatches_fail() {
+        for (t, head) in [
+            ("application/pdf", PNG),
+            ("image/png", HTML_PAGE),
+            ("text/plain", HTML_PAGE),
+            ("image/png", SVG_IMAGE),
+            ("text/plain", GZIP),
+            ("text/plain", b"#!/bin/sh\nrm -rf /\n" as &[u8]),
+            ("image/png", b"hello"),
+            ("application/pdf", b"\0\0\0\0"),
+            ("text/plain", SVG_IMAGE),
+            ("application/unknown", HTML_PAGE),
+            ("text/plain", b"  <svg onload=alert(1)>"),
+        ] {
+            assert!(check(t, head).is_err(), "{t} with {head:?} passed");
+        }
+        assert_eq!(
+            check("image/png", HTML_PAGE),
+            Err("the uploaded bytes are text/html but image/png was declared".into())
+        );
+    }
+
+    #[test]
+    fn octet_stream_takes_anything() {
+        for head in [HTML_PAGE, PNG, GZIP, SVG_IMAGE, b"plain"] {
+            assert_eq!(check("application/octet-stream", head), Ok(()));
+        }
+    }
+
+    #[test]
+    fn text_cut_mid_character_is_still_text() {
+        let mut head = "é".repeat(10).into_bytes();
+        head.pop();
+        assert!(is_plain_text(&head));
+        assert_eq!(check("text/plain", &head), Ok(()));
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_get_an_answer(head in proptest::collection::vec(any::<u8>(), 0..600)) {
+            for t in ["text/plain", "image/png", "application/zip", "application/msword"] {
+                let _ = check(t, &head);
+            }
+        }
+    }
+}
