@@ -1,14 +1,21 @@
 //! What every function's router shares around its routes: request ids, the error renderer,
-//! tracing, CORS, the body limit and the 404 fallback.
+//! tracing, CORS, the body limit, draining unread bodies and the 404 fallback.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use filegate_domain::DomainError;
 use filegate_domain::ids::next_ulid;
 use http::{HeaderValue, Method, StatusCode, header};
+use http_body::{Frame, SizeHint};
+use http_body_util::BodyExt as _;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
@@ -61,6 +68,102 @@ async fn render_errors(req: Request, next: Next) -> Response {
     response
 }
 
+/// Most of a request body its route left unread (refused before reading it, or never
+/// reading one) that is read and dropped, so that a keep-alive client's connection stays
+/// usable; closing it with unread bytes would reset it, and the client could lose even the
+/// answer. Past this, or after [`DRAIN_TIMEOUT`], the answer says `Connection: close`.
+const MAX_DRAINED_BODY: u64 = 16 * 1024 * 1024;
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A request body that, dropped before its end, leaves the rest in `leftover`.
+struct UnreadBody {
+    inner: Option<Body>,
+    leftover: Arc<Mutex<Option<Body>>>,
+}
+
+impl http_body::Body for UnreadBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        match self.inner.as_mut() {
+            Some(body) => Pin::new(body).poll_frame(cx),
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner
+            .as_ref()
+            .is_none_or(http_body::Body::is_end_stream)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner
+            .as_ref()
+            .map_or_else(|| SizeHint::with_exact(0), http_body::Body::size_hint)
+    }
+}
+
+impl Drop for UnreadBody {
+    fn drop(&mut self) {
+        if let Some(body) = self.inner.take()
+            && !http_body::Body::is_end_stream(&body)
+            && let Ok(mut leftover) = self.leftover.lock()
+        {
+            *leftover = Some(body);
+        }
+    }
+}
+
+/// Reads what the route left of the request body, up to [`MAX_DRAINED_BODY`]; `false` when
+/// it could not be read to its end.
+async fn drain(mut body: Body) -> bool {
+    if http_body::Body::size_hint(&body).lower() > MAX_DRAINED_BODY {
+        return false;
+    }
+    let read_to_end = async {
+        let mut read = 0u64;
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else { return false };
+            if let Some(data) = frame.data_ref() {
+                read += data.len() as u64;
+                if read > MAX_DRAINED_BODY {
+                    return false;
+                }
+            }
+        }
+        true
+    };
+    tokio::time::timeout(DRAIN_TIMEOUT, read_to_end)
+        .await
+        .unwrap_or(false)
+}
+
+/// Drains the body a route did not read before the answer goes out, or marks the answer
+/// `Connection: close` when that is not possible.
+async fn drain_unread_body(req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let leftover = Arc::new(Mutex::new(None));
+    let body = Body::new(UnreadBody {
+        inner: Some(body),
+        leftover: Arc::clone(&leftover),
+    });
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    let unread = leftover.lock().ok().and_then(|mut l| l.take());
+    if let Some(body) = unread
+        && !drain(body).await
+    {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
 async fn route_not_found() -> ApiError {
     DomainError::not_found("route_not_found", "no such route; see /openapi.json").into()
 }
@@ -93,12 +196,13 @@ pub fn with_common_layers(router: Router<()>, cors_allowed_origins: &[String]) -
                 // Where a function URL in streaming mode puts Content-Length.
                 header::HeaderName::from_static("x-amzn-remapped-content-length"),
             ])
-            .max_age(std::time::Duration::from_secs(600))
+            .max_age(Duration::from_secs(600))
     });
     router
         .fallback(route_not_found)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_JSON_BODY))
         .layer(middleware::from_fn(render_errors))
+        .layer(middleware::from_fn(drain_unread_body))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &http::Request<Body>| {
                 let request_id = req

@@ -512,3 +512,107 @@ async fn the_first_bytes_must_be_the_declared_type_on_both_paths() {
         );
     }
 }
+
+/// Reads one HTTP/1.1 response off `stream`: its status and lowercase headers (the body,
+/// sized by Content-Length, is read and dropped). `None` when the connection ends first.
+async fn read_response(
+    stream: &mut tokio::net::TcpStream,
+) -> Option<(u16, std::collections::HashMap<String, String>)> {
+    use tokio::io::AsyncReadExt as _;
+    let mut buf = Vec::new();
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let mut chunk = [0u8; 4096];
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers: std::collections::HashMap<String, String> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let length: usize = headers
+        .get("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = buf[head_end..].to_vec();
+    while body.len() < length {
+        let mut chunk = [0u8; 4096];
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
+        }
+    }
+    Some((status, headers))
+}
+
+/// A request refused before its body was read (a body over the JSON limit, or one a route
+/// never reads) still gets its answer on a keep-alive connection, and then either the
+/// connection serves the next request or the answer said `Connection: close`: never a
+/// connection that silently dies.
+#[tokio::test]
+async fn early_refusals_never_leave_a_dead_keep_alive_connection() {
+    use tokio::io::AsyncWriteExt as _;
+    let app = spawn_app().await;
+    let token = app.token();
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let file = app.create_file(pdf("f.pdf", 10)).await;
+    let id = file["id"].as_str().unwrap();
+    let list = format!(
+        "GET /v1/files HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
+    for (what, path, size) in [
+        (
+            "just over the JSON limit",
+            "/v1/files".to_owned(),
+            64 * 1024 + 1,
+        ),
+        ("1 MiB of JSON", "/v1/files".to_owned(), 1 << 20),
+        ("8 MiB of JSON", "/v1/files".to_owned(), 8 << 20),
+        (
+            "a body finalize never reads",
+            format!("/v1/files/{id}/finalize"),
+            1 << 20,
+        ),
+        ("64 MiB of JSON", "/v1/files".to_owned(), 64 << 20),
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        stream.write_all(list.as_bytes()).await.unwrap();
+        assert_eq!(read_response(&mut stream).await.map(|r| r.0), Some(200));
+
+        let body = format!("{{\"name\": \"{}\"}}", "a".repeat(size));
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        // The server reads the rest and drops it, or answers and closes: either way the
+        // write ends (failing, when the server closed first) and the answer is there to read.
+        let _ = stream.write_all(request.as_bytes()).await;
+        let (status, headers) = read_response(&mut stream)
+            .await
+            .unwrap_or_else(|| panic!("{what}: no answer"));
+        assert!((400..500).contains(&status), "{what}: {status}");
+        if headers
+            .get("connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"))
+        {
+            continue;
+        }
+        // Kept alive: the next request on it must be answered.
+        let next = match stream.write_all(list.as_bytes()).await {
+            Ok(()) => read_response(&mut stream).await.map(|r| r.0),
+            Err(_) => None,
+        };
+        assert_eq!(
+            next,
+            Some(200),
+            "{what}: answered {status} without Connection: close, then dropped the connection"
+        );
+    }
+}
