@@ -439,7 +439,72 @@ mod tests {
         assert_eq!(check("text/plain", &head), Ok(()));
     }
 
+    /// The first bytes of many formats `infer` knows.
+    const SIGNATURES: &[&[u8]] = &[
+        b"\x89PNG\r\n\x1a\n",
+        b"\xff\xd8\xff",
+        b"GIF89a",
+        b"RIFF\0\0\0\0WEBPVP8 ",
+        b"RIFF\0\0\0\0WAVEfmt ",
+        b"RIFF\0\0\0\0AVI LIST",
+        b"%PDF-",
+        b"PK\x03\x04",
+        b"\x1f\x8b\x08",
+        b"BZh",
+        b"\xfd7zXZ\0",
+        b"7z\xbc\xaf\x27\x1c",
+        b"Rar!\x1a\x07\0",
+        b"\x28\xb5\x2f\xfd",
+        b"\0\0\0\x20ftypisom",
+        b"\0\0\0\x20ftypqt  ",
+        b"\0\0\0\x20ftypM4A ",
+        b"\0\0\0\x20ftypheic",
+        b"\0\0\0\x20ftypavif",
+        b"\x1a\x45\xdf\xa3",
+        b"ID3",
+        b"\xff\xfb",
+        b"OggS",
+        b"fLaC",
+        b"MThd",
+        b"FORM\0\0\0\0AIFF",
+        b"wOFF",
+        b"wOF2",
+        b"\0\x01\0\0\0",
+        b"OTTO\0",
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+        b"MZ",
+        b"\x7fELF",
+        b"\0asm",
+        b"II*\0",
+        b"MM\0*",
+        b"BM",
+        b"8BPS",
+        b"\0\0\x01\0",
+        b"{\\rtf",
+        b"%!PS",
+        b"SQLite format 3\0",
+        b"\x30\x82\x01",
+        b"<!DOCTYPE html>",
+        b"<?xml version=\"1.0\"?>",
+        b"<svg ",
+        b"#!/bin/sh\n",
+    ];
+
     proptest! {
+        /// Every type detection gives is in a family, so that a declaration of it is held
+        /// to its signature and its other names (`image/jpg`) are known.
+        #[test]
+        fn every_detected_type_has_a_family(
+            signature in proptest::sample::select(SIGNATURES),
+            tail in proptest::collection::vec(any::<u8>(), 0..300),
+        ) {
+            let head = [signature, tail.as_slice()].concat();
+            if let Some(detected) = detect(&head) {
+                prop_assert!(family_of(detected).is_some(), "{} has no family", detected);
+                prop_assert_eq!(check(detected, &head), Ok(()), "{}", detected);
+            }
+        }
+
         #[test]
         fn any_bytes_get_an_answer(head in proptest::collection::vec(any::<u8>(), 0..600)) {
             for t in ["text/plain", "image/png", "application/zip", "application/msword"] {
