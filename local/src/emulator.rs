@@ -1,39 +1,18 @@
 //! The local AWS emulator: moto in server mode, on 127.0.0.1 and a port the OS picks.
 //!
-//! moto runs inside a small Python launcher that prints the port once it listens and exits by
-//! itself when its parent goes away, so neither Ctrl-C nor a killed test run leaves it behind.
-//! The launcher also gives moto's DynamoDB the request atomicity the real service has (see
-//! `LAUNCHER`), which the exactly-one-transition guarantees are tested against.
+//! moto runs inside a small Python launcher (`moto_launcher.py`) that prints the port once it
+//! listens and dies with its parent, so neither a signal nor a killed test run leaves it
+//! behind. The launcher also makes moto's DynamoDB behave as the real service does where
+//! filegate depends on it (atomic requests, rollbacks that cost what a transaction touches).
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-const LAUNCHER: &str = r#"
-import os, threading, time
-from werkzeug.serving import make_server
-from moto.moto_server.werkzeug_app import (
-    DomainDispatcherApplication, MotoRequestHandler, create_backend_app)
-
-moto = DomainDispatcherApplication(create_backend_app)
-dynamodb = threading.Lock()
-
-def app(environ, start_response):
-    # DynamoDB applies each request, a transaction above all, atomically; moto checks and
-    # writes without a lock, so two racing transactions could both pass their conditions.
-    # Its DynamoDB requests therefore run one at a time; S3 and SQS stay concurrent.
-    if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
-        with dynamodb:
-            return list(moto(environ, start_response))
-    return moto(environ, start_response)
-
-server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-print("PORT", server.server_port, flush=True)
-parent = os.getppid()
-while os.getppid() == parent:
-    time.sleep(0.5)
-"#;
+/// moto with the fixes filegate's tests depend on; see the file itself.
+const LAUNCHER: &str = include_str!("moto_launcher.py");
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmulatorError {
@@ -52,6 +31,10 @@ pub enum EmulatorError {
 pub struct Emulator {
     child: Child,
     endpoint: String,
+    /// The launcher's stdout: it ends when the launcher does.
+    stdout: Option<BufReader<ChildStdout>>,
+    /// Set when we stop it, which is not an exit to report.
+    stopping: Arc<AtomicBool>,
 }
 
 impl Emulator {
@@ -76,9 +59,9 @@ impl Emulator {
                 python: python_name.clone(),
                 source,
             })?;
-        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
         let mut first_line = String::new();
-        let read = BufReader::new(stdout).read_line(&mut first_line);
+        let read = stdout.read_line(&mut first_line);
         let port = first_line
             .trim()
             .strip_prefix("PORT ")
@@ -87,6 +70,8 @@ impl Emulator {
             (Ok(_), Some(port)) => Ok(Self {
                 child,
                 endpoint: format!("http://127.0.0.1:{port}"),
+                stdout: Some(stdout),
+                stopping: Arc::default(),
             }),
             _ => {
                 let _ = child.kill();
@@ -102,10 +87,33 @@ impl Emulator {
     pub fn endpoint(&self) -> &str {
         &self.endpoint
     }
+
+    /// Calls `on_exit` (on a thread of its own) when the emulator exits by itself: killed,
+    /// out of memory, crashed. An API whose emulator is gone can only answer 503, so its
+    /// owner should stop and say so. Only the first call watches.
+    pub fn on_exit(&mut self, on_exit: impl FnOnce() + Send + 'static) {
+        let Some(mut stdout) = self.stdout.take() else {
+            return;
+        };
+        let stopping = Arc::clone(&self.stopping);
+        std::thread::spawn(move || {
+            let mut sink = [0u8; 256];
+            while matches!(stdout.read(&mut sink), Ok(n) if n > 0) {}
+            if !stopping.load(Ordering::SeqCst) {
+                on_exit();
+            }
+        });
+    }
+
+    /// The launcher's process id (to pause or kill it in fault tests).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Drop for Emulator {
     fn drop(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

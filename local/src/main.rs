@@ -58,10 +58,17 @@ fn main() -> Result<(), Error> {
 
 fn serve() -> Result<(), Error> {
     // An emulator the user runs (LocalStack, their own moto) wins over the embedded one.
-    let emulator = match setting("AWS_ENDPOINT_URL") {
+    let mut emulator = match setting("AWS_ENDPOINT_URL") {
         Some(_) => None,
         None => Some(Emulator::start(&Emulator::default_python())?),
     };
+    if let Some(emulator) = &mut emulator {
+        // Without it every request would be a 503 forever: stop, and say why.
+        emulator.on_exit(|| {
+            eprintln!("filegate-local: the embedded emulator (moto) exited; stopping");
+            std::process::exit(1);
+        });
+    }
     let auth = AuthConfig::from_lookup(setting)?;
     let endpoint = emulator.as_ref().map(|e| e.endpoint().to_owned());
     let config = Config::from_lookup(|name| match (name, &endpoint) {
@@ -87,21 +94,31 @@ async fn run(config: Config, auth: AuthConfig) -> Result<(), Error> {
     let deployment = Deployment::create(config, &auth, &queue).await?;
     deployment.spawn_event_poller();
     let listener = tokio::net::TcpListener::bind(addr).await?;
+    // The port the OS gave, when FILEGATE_LOCAL_ADDR asked for port 0.
+    let addr = listener.local_addr()?;
     let token = mint_token(auth.jwt_secret.expose(), "acme", "user_1", None, 24 * 3600);
     eprintln!(
         "\nfilegate is listening on http://{addr} (emulator: {endpoint})\n\
          A token for org 'acme', valid 24 h:\n\n  export TOKEN={token}\n\n\
          More tokens: cargo run -q -p filegate-local -- token <org> <user> [scope]\n\
-         OpenAPI: http://{addr}/openapi.json   Stop: Ctrl-C\n"
+         OpenAPI: http://{addr}/openapi.json   Stop: Ctrl-C (or SIGTERM)\n"
     );
     let app = filegate_local::app(deployment.state.clone());
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
+    .with_graceful_shutdown(stop_requested())
     .await?;
     Ok(())
+}
+
+/// Ctrl-C (SIGINT) or SIGTERM: either stops the server, and then the emulator with it.
+async fn stop_requested() {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("a SIGTERM handler can be installed");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
 }

@@ -2,6 +2,7 @@
 //! queue, with the real routers served on 127.0.0.1 on a free port.
 
 pub mod checking_s3;
+pub mod lossy_link;
 
 use std::net::SocketAddr;
 use std::sync::OnceLock;
@@ -19,12 +20,22 @@ use sha2::{Digest, Sha256};
 pub const SECRET: &str = "test-secret-test-secret-test-secret!";
 
 /// Started by the first test that needs it; the launcher exits when the test process does.
+/// Should it die first, the run stops there and says so, rather than every later test
+/// failing on 503s.
 fn emulator_endpoint() -> &'static str {
     static EMULATOR: OnceLock<Emulator> = OnceLock::new();
     EMULATOR
         .get_or_init(|| {
-            Emulator::start(&Emulator::default_python())
-                .unwrap_or_else(|e| panic!("{e} (scripts/setup installs it)"))
+            let mut emulator = Emulator::start(&Emulator::default_python())
+                .unwrap_or_else(|e| panic!("{e} (scripts/setup installs it)"));
+            emulator.on_exit(|| {
+                #[allow(clippy::print_stderr)]
+                {
+                    eprintln!("the tests' emulator (moto) exited: stopping the test run");
+                }
+                std::process::exit(1);
+            });
+            emulator
         })
         .endpoint()
 }
@@ -38,6 +49,8 @@ pub struct TestOptions {
     pub cors_allowed_origins: Option<&'static str>,
     pub public_base_url: Option<&'static str>,
     pub proxy_max_bytes: Option<u64>,
+    /// Reach the emulator through a [`lossy_link::LossyLink`] (`TestApp::link`).
+    pub lossy_link: bool,
 }
 
 pub struct TestApp {
@@ -46,6 +59,8 @@ pub struct TestApp {
     pub deployment: Deployment,
     /// This test's organisation; [`TestApp::token`] signs for it.
     pub org: String,
+    /// The link to the emulator, with [`TestOptions::lossy_link`].
+    pub link: Option<lossy_link::LossyLink>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -55,7 +70,13 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     let id = ulid::Ulid::generate().to_string().to_lowercase();
     let name = format!("fg-{id}");
-    let endpoint = emulator_endpoint().to_owned();
+    let link = match options.lossy_link {
+        true => Some(lossy_link::LossyLink::start(emulator_endpoint()).await),
+        false => None,
+    };
+    let endpoint = link
+        .as_ref()
+        .map_or_else(|| emulator_endpoint().to_owned(), |l| l.endpoint.clone());
     let max_upload = options.max_upload_bytes.map(|n| n.to_string());
     let proxy_max = options.proxy_max_bytes.map(|n| n.to_string());
     let lookup = |key: &str| {
@@ -87,6 +108,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         http: reqwest::Client::builder().no_proxy().build().unwrap(),
         deployment,
         org: format!("org-{id}"),
+        link,
     }
 }
 

@@ -4,6 +4,7 @@
 mod api_keys;
 mod auth;
 mod downloads;
+mod emulator;
 mod events;
 mod finalize;
 mod hardening;
@@ -13,6 +14,7 @@ mod listing;
 mod openapi;
 mod organize;
 mod proxy;
+mod retries;
 mod sample_events;
 mod upload;
 mod validation;

@@ -152,7 +152,8 @@ impl MetadataStore {
     /// Runs a transaction. Contention (another transaction on the same rows, throttling) is
     /// retried here with jittered backoff, as nothing was written; what is still contended
     /// after that comes back as [`Cancelled::Contention`] for the caller to report as
-    /// retryable. A failed condition is returned at once: it is an answer, not an accident.
+    /// retryable. A failed condition is returned at once: it is an answer, not an accident,
+    /// unless the transaction itself is what made it fail (see [`WRITE_TOKEN`]).
     pub(super) async fn transact(
         &self,
         items: Vec<TransactWriteItem>,
@@ -160,11 +161,15 @@ impl MetadataStore {
         const ATTEMPTS: u32 = 4;
         let mut attempt = 0;
         loop {
+            // A new token per attempt here: each is a new decision to write. The SDK's own
+            // retries of one attempt resend its token.
+            let token = idempotency_token();
+            let (items, witness) = self.stamped(items.clone(), &token);
             let result = self
                 .client
                 .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .client_request_token(idempotency_token())
+                .set_transact_items(Some(items))
+                .client_request_token(&token)
                 .send()
                 .await
                 .map(|_| ())
@@ -177,9 +182,77 @@ impl MetadataStore {
                     let jitter = u64::from(getrandom::u32().unwrap_or(0)) % base;
                     tokio::time::sleep(std::time::Duration::from_millis(base + jitter)).await;
                 }
+                Err(e)
+                    if matches!(cancellation(&e), Some(Cancelled::Condition(_)))
+                        && self.landed(witness, &token).await =>
+                {
+                    tracing::info!(
+                        token,
+                        "a retried transaction found its own earlier attempt applied"
+                    );
+                    return Ok(());
+                }
                 other => return other,
             }
         }
+    }
+
+    /// Stamps every row the transaction puts or updates with [`WRITE_TOKEN`]; returns the
+    /// transaction and the key of a row that will carry the token if it applies (a receipt
+    /// row when it only deletes and checks).
+    fn stamped(
+        &self,
+        mut items: Vec<TransactWriteItem>,
+        token: &str,
+    ) -> (Vec<TransactWriteItem>, Item) {
+        let mut witness: Option<Item> = None;
+        for entry in &mut items {
+            if let Some(put) = entry.put.as_mut() {
+                put.item.insert(WRITE_TOKEN.to_owned(), str_value(token));
+                if witness.is_none() {
+                    witness = Some(key_of(&put.item));
+                }
+            } else if let Some(update) = entry.update.as_mut() {
+                update.update_expression = with_token_set(&update.update_expression);
+                update
+                    .expression_attribute_values
+                    .get_or_insert_with(HashMap::new)
+                    .insert(WRITE_TOKEN_VALUE.to_owned(), str_value(token));
+                witness.get_or_insert_with(|| update.key.clone());
+            }
+        }
+        let witness = witness.unwrap_or_else(|| {
+            let receipt = receipt_item(token);
+            let key = key_of(&receipt);
+            if let Ok(put) = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(receipt))
+                .build()
+            {
+                items.push(TransactWriteItem::builder().put(put).build());
+            }
+            key
+        });
+        (items, witness)
+    }
+
+    /// Whether the row `witness` carries `token`: the transaction that wrote it applied.
+    /// A row that cannot be read says nothing either way.
+    async fn landed(&self, witness: Item, token: &str) -> bool {
+        let read = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(witness))
+            .consistent_read(true)
+            .projection_expression("#t")
+            .expression_attribute_names("#t", WRITE_TOKEN)
+            .send()
+            .await;
+        matches!(
+            read.ok().and_then(|out| out.item).and_then(|mut item| item.remove(WRITE_TOKEN)),
+            Some(AttributeValue::S(t)) if t == token
+        )
     }
 
     pub(super) fn put_new(&self, item: Item) -> Result<TransactWriteItem, BuildError> {
@@ -263,4 +336,70 @@ pub(super) fn cancellation(err: &TransactError) -> Option<Cancelled> {
 /// is recognised by DynamoDB instead of failing on the rows the first attempt wrote.
 fn idempotency_token() -> String {
     filegate_domain::ids::next_ulid().to_string()
+}
+
+/// The attribute every row a transaction puts or updates carries: the transaction's token.
+/// DynamoDB recognises a resent token for ten minutes only, and emulators may not at all;
+/// a retry whose condition failed because its own earlier attempt applied (a lost response,
+/// then the SDK's retry) finds its token on the row and is the success it was, not an error
+/// about a row it wrote itself.
+pub(super) const WRITE_TOKEN: &str = "write_token";
+const WRITE_TOKEN_VALUE: &str = ":filegate_write_token";
+
+/// How long a receipt row (of a transaction that only deletes) is kept.
+const RECEIPT_TTL_SECS: u64 = 24 * 3600;
+
+/// The row a transaction that writes no other row leaves to be recognised by.
+fn receipt_item(token: &str) -> Item {
+    let expires = filegate_domain::timestamp::Timestamp::now().plus_seconds(RECEIPT_TTL_SECS);
+    HashMap::from([
+        ("pk".to_owned(), str_value(format!("RECEIPT#{token}"))),
+        ("sk".to_owned(), str_value("receipt")),
+        (WRITE_TOKEN.to_owned(), str_value(token)),
+        (
+            "expires_at".to_owned(),
+            AttributeValue::N(expires.unix_seconds().to_string()),
+        ),
+    ])
+}
+
+fn key_of(item: &Item) -> Item {
+    ["pk", "sk"]
+        .into_iter()
+        .filter_map(|k| Some((k.to_owned(), item.get(k)?.clone())))
+        .collect()
+}
+
+/// `expression` with `write_token = :filegate_write_token` in its SET clause (added when it
+/// has none). filegate's update expressions start with their clause keyword.
+fn with_token_set(expression: &str) -> String {
+    let set = format!("{WRITE_TOKEN} = {WRITE_TOKEN_VALUE}");
+    if let Some(rest) = expression.strip_prefix("SET ") {
+        format!("SET {set}, {rest}")
+    } else if let Some((before, after)) = expression.split_once(" SET ") {
+        format!("{before} SET {set}, {after}")
+    } else {
+        format!("{expression} SET {set}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_write_token_joins_the_set_clause_or_makes_one() {
+        assert_eq!(
+            with_token_set("SET a = :a, b = :b"),
+            "SET write_token = :filegate_write_token, a = :a, b = :b"
+        );
+        assert_eq!(
+            with_token_set("ADD children :delta"),
+            "ADD children :delta SET write_token = :filegate_write_token"
+        );
+        assert_eq!(
+            with_token_set("ADD n :d SET a = :a REMOVE c"),
+            "ADD n :d SET write_token = :filegate_write_token, a = :a REMOVE c"
+        );
+    }
 }

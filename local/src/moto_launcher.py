@@ -1,0 +1,191 @@
+"""The embedded AWS emulator: moto in server mode on 127.0.0.1 and a port the OS picks.
+
+Started by `local/src/emulator.rs`, which reads the "PORT <n>" line this prints once it listens.
+It dies with its parent. Where filegate relies on DynamoDB behaviour that moto lacks, this
+launcher adds it:
+
+- requests are atomic: moto checks conditions and writes without a lock, so two racing
+  transactions could both pass their conditions; DynamoDB requests run one at a time here
+  (S3 and SQS stay concurrent);
+- a cancelled transaction rolls back the items it touched. moto deep-copies every table a
+  transaction names as its rollback snapshot, so each write cost time and memory in
+  proportion to the whole table;
+- `TransactWriteItems` honours `ClientRequestToken` as DynamoDB does: the same request sent
+  again with the same token within 10 minutes succeeds without being applied again, and the
+  token with a different request is `IdempotentParameterMismatchException`.
+"""
+
+import copy
+import hashlib
+import io
+import json
+import os
+import threading
+import time
+
+import moto.dynamodb.models as dynamodb_models
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
+
+
+# --- Transactions roll back what they touched ------------------------------------------------
+
+
+class _TablesAreNotCopied:
+    """The `copy` module as moto's DynamoDB backend sees it, except that tables are not
+    deep-copied: `transact_write_items` below snapshots the touched items instead."""
+
+    def __getattr__(self, name):
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value, memo=None):
+        if isinstance(value, Table):
+            return value
+        return copy.deepcopy(value, memo)
+
+
+dynamodb_models.copy = _TablesAreNotCopied()
+_moto_transact_write_items = DynamoDBBackend.transact_write_items
+
+
+def _item_key(table, op):
+    """(hash, range) of the item an operation of a transaction touches, or None when the
+    operation names no full key (moto then refuses it before writing anything)."""
+    attrs = op.get("Key") or op.get("Item") or {}
+    hash_value = attrs.get(table.hash_key_attr)
+    if hash_value is None:
+        return None
+    if table.range_key_attr is None:
+        return DynamoType(hash_value), None
+    range_value = attrs.get(table.range_key_attr)
+    if range_value is None:
+        return None
+    return DynamoType(hash_value), DynamoType(range_value)
+
+
+def _restore(table, hash_value, range_value, before):
+    if before is None:
+        table.delete_item(hash_value, range_value)
+    elif range_value is None:
+        table.items[hash_value] = before
+    else:
+        table.items[hash_value][range_value] = before
+
+
+def transact_write_items(self, transact_items):
+    touched = []
+    for entry in transact_items:
+        for op in entry.values():
+            table = self.tables.get(op.get("TableName")) if isinstance(op, dict) else None
+            key = _item_key(table, op) if table is not None else None
+            if key is not None:
+                touched.append((table, *key, copy.deepcopy(table.get_item(*key))))
+    try:
+        return _moto_transact_write_items(self, transact_items)
+    except BaseException:
+        for table, hash_value, range_value, before in reversed(touched):
+            _restore(table, hash_value, range_value, before)
+        raise
+
+
+DynamoDBBackend.transact_write_items = transact_write_items
+
+
+# --- The server ------------------------------------------------------------------------------
+
+moto = DomainDispatcherApplication(create_backend_app)
+dynamodb = threading.Lock()
+
+TOKEN_LIFETIME_SECONDS = 600
+# token -> (expires at, digest of the request without its token, status, headers, body)
+succeeded_tokens = {}
+
+
+def json_error(start_response, code, message):
+    body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message})
+    start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.0")])
+    return [body.encode()]
+
+
+def transact_write_items(environ, start_response):
+    """A transaction with a ClientRequestToken: its first success is remembered, and the
+    same request with the same token is answered as it was instead of being applied again."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)
+    try:
+        request = json.loads(body)
+    except ValueError:
+        request = {}
+    token = request.pop("ClientRequestToken", None) if isinstance(request, dict) else None
+    if not token:
+        return list(moto(environ, start_response))
+    digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
+    now = time.monotonic()
+    for old in [t for t, seen in succeeded_tokens.items() if seen[0] < now]:
+        del succeeded_tokens[old]
+    seen = succeeded_tokens.get(token)
+    if seen is not None:
+        if seen[1] != digest:
+            return json_error(
+                start_response,
+                "IdempotentParameterMismatchException",
+                "The request uses the same client token as a previous, but non-identical request.",
+            )
+        start_response(seen[2], seen[3])
+        return [seen[4]]
+    answered = {}
+
+    def remember(status, headers, exc_info=None):
+        answered["status"], answered["headers"] = status, list(headers)
+        return start_response(status, headers, exc_info)
+
+    chunks = list(moto(environ, remember))
+    if answered.get("status", "").startswith("200"):
+        succeeded_tokens[token] = (
+            now + TOKEN_LIFETIME_SECONDS,
+            digest,
+            answered["status"],
+            answered["headers"],
+            b"".join(chunks),
+        )
+    return chunks
+
+
+def app(environ, start_response):
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target.startswith("DynamoDB"):
+        with dynamodb:
+            if target.endswith(".TransactWriteItems"):
+                return transact_write_items(environ, start_response)
+            return list(moto(environ, start_response))
+    return moto(environ, start_response)
+
+
+def die_with_parent():
+    """Exits within half a second of its parent, however the parent died (SIGKILL included).
+    (Not PR_SET_PDEATHSIG: it fires when the parent *thread* that started us ends, and the
+    tests start the emulator from a test's thread.)"""
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        # Not sys.exit: request threads still running must not keep the process alive.
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+die_with_parent()
+server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+print("PORT", server.server_port, flush=True)
+server.serve_forever()

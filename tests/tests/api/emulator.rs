@@ -1,0 +1,125 @@
+//! The embedded emulator where filegate depends on DynamoDB's behaviour: a cancelled
+//! transaction leaves every item as it was (the launcher's rollback snapshots only the items
+//! a transaction touches, not whole tables).
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update,
+};
+use filegate_tests::spawn_app;
+use std::collections::HashMap;
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_owned())
+}
+
+fn key(pk: &str) -> HashMap<String, AttributeValue> {
+    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s("row"))])
+}
+
+fn item(pk: &str, n: &str) -> HashMap<String, AttributeValue> {
+    let mut item = key(pk);
+    item.insert("n".to_owned(), AttributeValue::N(n.to_owned()));
+    item
+}
+
+async fn read(client: &Client, table: &str, pk: &str) -> Option<HashMap<String, AttributeValue>> {
+    client
+        .get_item()
+        .table_name(table)
+        .set_key(Some(key(pk)))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+}
+
+#[tokio::test]
+async fn a_cancelled_transaction_leaves_every_item_as_it_was() {
+    let app = spawn_app().await;
+    let client = Client::new(&app.deployment.sdk);
+    let table = app.state().config.table.clone();
+    for pk in ["updated", "deleted", "overwritten"] {
+        client
+            .put_item()
+            .table_name(&table)
+            .set_item(Some(item(pk, "1")))
+            .send()
+            .await
+            .unwrap();
+    }
+    let update = Update::builder()
+        .table_name(&table)
+        .set_key(Some(key("updated")))
+        .update_expression("SET n = :two, added = :yes")
+        .expression_attribute_values(":two", AttributeValue::N("2".into()))
+        .expression_attribute_values(":yes", s("yes"))
+        .build()
+        .unwrap();
+    let delete = Delete::builder()
+        .table_name(&table)
+        .set_key(Some(key("deleted")))
+        .build()
+        .unwrap();
+    let overwrite = Put::builder()
+        .table_name(&table)
+        .set_item(Some(item("overwritten", "9")))
+        .build()
+        .unwrap();
+    let create = Put::builder()
+        .table_name(&table)
+        .set_item(Some(item("created", "1")))
+        .build()
+        .unwrap();
+    // Fails, after the others have been applied in moto's order.
+    let check = ConditionCheck::builder()
+        .table_name(&table)
+        .set_key(Some(key("absent")))
+        .condition_expression("attribute_exists(pk)")
+        .build()
+        .unwrap();
+    let result = client
+        .transact_write_items()
+        .transact_items(TransactWriteItem::builder().update(update).build())
+        .transact_items(TransactWriteItem::builder().delete(delete).build())
+        .transact_items(TransactWriteItem::builder().put(overwrite).build())
+        .transact_items(TransactWriteItem::builder().put(create).build())
+        .transact_items(TransactWriteItem::builder().condition_check(check).build())
+        .send()
+        .await;
+    let error = result
+        .expect_err("the condition check fails")
+        .into_service_error();
+    let reasons: Vec<Option<String>> = match &error {
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(e) => e
+            .cancellation_reasons()
+            .iter()
+            .map(|r| r.code().filter(|c| *c != "None").map(str::to_owned))
+            .collect(),
+        other => panic!("not a cancellation: {other:?}"),
+    };
+    assert_eq!(
+        reasons,
+        [
+            None,
+            None,
+            None,
+            None,
+            Some("ConditionalCheckFailed".to_owned())
+        ]
+    );
+    assert_eq!(
+        read(&client, &table, "updated").await,
+        Some(item("updated", "1"))
+    );
+    assert_eq!(
+        read(&client, &table, "deleted").await,
+        Some(item("deleted", "1"))
+    );
+    assert_eq!(
+        read(&client, &table, "overwritten").await,
+        Some(item("overwritten", "1"))
+    );
+    assert_eq!(read(&client, &table, "created").await, None);
+}
