@@ -123,3 +123,50 @@ async fn a_cancelled_transaction_leaves_every_item_as_it_was() {
     );
     assert_eq!(read(&client, &table, "created").await, None);
 }
+
+/// As DynamoDB does: a transaction sent again with its `ClientRequestToken` succeeds without
+/// being applied again; another token is a new transaction; the token with another request
+/// is refused.
+#[tokio::test]
+async fn a_resent_client_request_token_is_the_first_answer() {
+    let app = spawn_app().await;
+    let client = Client::new(&app.deployment.sdk);
+    let table = app.state().config.table.clone();
+    let put_new = |pk: &str| {
+        TransactWriteItem::builder()
+            .put(
+                Put::builder()
+                    .table_name(&table)
+                    .set_item(Some(item(pk, "1")))
+                    .condition_expression("attribute_not_exists(pk)")
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    };
+    let send = |pk: &str, token: &str| {
+        client
+            .transact_write_items()
+            .transact_items(put_new(pk))
+            .client_request_token(token)
+            .send()
+    };
+    send("once", "token-1").await.expect("first");
+    send("once", "token-1")
+        .await
+        .expect("the same token again: the first answer");
+    let error = send("once", "token-2")
+        .await
+        .expect_err("a new token is a new transaction, whose condition fails")
+        .into_service_error();
+    assert!(error.is_transaction_canceled_exception(), "{error:?}");
+    let error = send("other", "token-1")
+        .await
+        .expect_err("the token with another request")
+        .into_service_error();
+    assert!(
+        error.is_idempotent_parameter_mismatch_exception(),
+        "{error:?}"
+    );
+    assert_eq!(read(&client, &table, "other").await, None);
+}
