@@ -208,7 +208,7 @@ fn the_table_has_what_the_store_queries() {
         .collect();
     let expected: Vec<(String, String, String)> = filegate_store::metadata::INDEXES
         .iter()
-        .map(|(name, pk)| ((*name).to_owned(), (*pk).to_owned(), "id".to_owned()))
+        .map(|(name, pk, sort)| ((*name).to_owned(), (*pk).to_owned(), (*sort).to_owned()))
         .collect();
     assert_eq!(indexes, expected);
 }

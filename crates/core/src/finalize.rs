@@ -11,7 +11,7 @@ use filegate_domain::type_detection::{HEAD_BYTES, check_declared_type};
 use filegate_domain::upload::EVENT_FINALIZER;
 use filegate_domain::{DomainError, ErrorKind};
 use filegate_store::metadata::{ChangeStatusError, StatusChange};
-use filegate_store::objects::ObjectHead;
+use filegate_store::objects::{ObjectHead, PUBLIC_TAG};
 
 use crate::file_service::FileService;
 use crate::retry::{Attempt, retry_on_conflict};
@@ -70,7 +70,7 @@ impl FileService {
                     self.objects().delete(&file.object_key()).await?;
                 } else if file.public {
                     // Repairs a crash between marking it failed and taking the tag off.
-                    self.objects().untag(&file.object_key()).await?;
+                    self.objects().untag_public(&file.object_key()).await?;
                 }
                 let reason = file.error_message.clone().unwrap_or_default();
                 if let Some(mismatch) = file.upload_mismatch {
@@ -90,7 +90,7 @@ impl FileService {
             FileStatus::Uploaded | FileStatus::Processing | FileStatus::Ready => {
                 if file.public {
                     // Repairs a crash between marking it uploaded and tagging it.
-                    self.objects().tag_public(&file.object_key()).await?;
+                    self.publish(&file).await?;
                 }
                 return Ok(Attempt::Done(file));
             }
@@ -144,7 +144,7 @@ impl FileService {
                 // the CDN while pending. A crash in between leaves it untagged (not served),
                 // which the next finalize repairs.
                 if uploaded.public {
-                    self.objects().tag_public(&key).await?;
+                    self.publish(&uploaded).await?;
                 }
                 Ok(Attempt::Done(uploaded))
             }
@@ -197,6 +197,25 @@ impl FileService {
         }
     }
 
+    /// Tags a public file's object for the CDN, then reads the file again: a file that failed
+    /// or went meanwhile (its untag may have run before this tag) is untagged again.
+    async fn publish(&self, file: &FileRecord) -> Result<(), DomainError> {
+        let key = file.object_key();
+        self.objects().tag_public(&key).await?;
+        let now = self.store().get_file(&file.org, &file.id).await?;
+        let servable = now.is_some_and(|f| {
+            f.deleting_at.is_none()
+                && matches!(
+                    f.status,
+                    FileStatus::Uploaded | FileStatus::Processing | FileStatus::Ready
+                )
+        });
+        if !servable {
+            self.objects().untag_public(&key).await?;
+        }
+        Ok(())
+    }
+
     /// Why the object does not match the declaration, if it does not.
     async fn mismatch(
         &self,
@@ -221,6 +240,24 @@ impl FileService {
                 format!(
                     "the object was uploaded as {got} but {} was declared",
                     file.content_type.as_str()
+                ),
+            )));
+        }
+        // Only finalize tags, and only with the public tag; other tags (a malware scanner's)
+        // are not the uploader's doing, as uploads cannot tag (see the template).
+        if head.tag_count > 0
+            && self
+                .objects()
+                .tags(&file.object_key())
+                .await?
+                .iter()
+                .any(|(k, _)| k == PUBLIC_TAG.0)
+        {
+            return Ok(Some((
+                UploadMismatch::UnsignedHeader,
+                format!(
+                    "the object was stored with the tag {}, which only finalize sets",
+                    PUBLIC_TAG.0
                 ),
             )));
         }

@@ -56,7 +56,20 @@ impl FileService {
                     error_message: request.error_message.clone(),
                     mismatch: None,
                 };
-                match self.store().change_status(&file, &change, &event).await {
+                // A public file that fails stops being served by the CDN before it is
+                // marked failed: a failure to untag fails the request (retry), and a
+                // change that then does not happen puts the tag back.
+                let unpublish = file.public
+                    && request.to == FileStatus::Failed
+                    && file.status != FileStatus::Pending;
+                if unpublish {
+                    self.objects().untag_public(&file.object_key()).await?;
+                }
+                let written = self.store().change_status(&file, &change, &event).await;
+                if unpublish && written.is_err() {
+                    self.objects().tag_public(&file.object_key()).await?;
+                }
+                match written {
                     Ok(updated) => {
                         if file.status == FileStatus::Pending {
                             // Bytes that were never verified are not kept (as with a failed
@@ -67,18 +80,6 @@ impl FileService {
                                     error = %ErrorChain(&e),
                                     file = %file.id,
                                     "could not delete the object of a file failed while pending"
-                                );
-                            }
-                        } else if updated.status == FileStatus::Failed && file.public {
-                            // A failed file is no longer served through the CDN; its bytes
-                            // stay. Untagging comes after the write (a file is never
-                            // unpublished by a change that did not happen); if it fails,
-                            // finalize takes the tag off when it is next called.
-                            if let Err(e) = self.objects().untag(&file.object_key()).await {
-                                tracing::warn!(
-                                    error = %ErrorChain(&e),
-                                    file = %file.id,
-                                    "could not untag a failed public file"
                                 );
                             }
                         }

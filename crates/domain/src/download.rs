@@ -68,8 +68,42 @@ pub fn is_inline_safe(essence: &str) -> bool {
         ),
         "application" => subtype == "pdf",
         "text" => matches!(subtype, "plain" | "csv"),
-        // No script runs in a media element; the `+xml` suffix is a document, not media.
-        "audio" | "video" => !subtype.is_empty() && !subtype.ends_with("+xml"),
+        // No script runs in a media element. Only formats whose signature finalize checks:
+        // an unknown subtype needs no signature, so its bytes could be anything.
+        "audio" => matches!(
+            subtype,
+            "mpeg"
+                | "mp3"
+                | "mp4"
+                | "m4a"
+                | "x-m4a"
+                | "aac"
+                | "x-aac"
+                | "ogg"
+                | "opus"
+                | "webm"
+                | "wav"
+                | "x-wav"
+                | "wave"
+                | "vnd.wave"
+                | "flac"
+                | "x-flac"
+                | "aiff"
+                | "x-aiff"
+                | "3gpp"
+        ),
+        "video" => matches!(
+            subtype,
+            "mp4"
+                | "webm"
+                | "ogg"
+                | "quicktime"
+                | "x-m4v"
+                | "3gpp"
+                | "3gpp2"
+                | "mpeg"
+                | "x-matroska"
+        ),
         _ => false,
     }
 }

@@ -75,10 +75,17 @@ async fn render_errors(req: Request, next: Next) -> Response {
 const MAX_DRAINED_BODY: u64 = 16 * 1024 * 1024;
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// What a route left of a request body: the rest, and whether it read any of it.
+struct Leftover {
+    body: Body,
+    started: bool,
+}
+
 /// A request body that, dropped before its end, leaves the rest in `leftover`.
 struct UnreadBody {
     inner: Option<Body>,
-    leftover: Arc<Mutex<Option<Body>>>,
+    started: bool,
+    leftover: Arc<Mutex<Option<Leftover>>>,
 }
 
 impl http_body::Body for UnreadBody {
@@ -89,6 +96,7 @@ impl http_body::Body for UnreadBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        self.started = true;
         match self.inner.as_mut() {
             Some(body) => Pin::new(body).poll_frame(cx),
             None => Poll::Ready(None),
@@ -114,7 +122,10 @@ impl Drop for UnreadBody {
             && !http_body::Body::is_end_stream(&body)
             && let Ok(mut leftover) = self.leftover.lock()
         {
-            *leftover = Some(body);
+            *leftover = Some(Leftover {
+                body,
+                started: self.started,
+            });
         }
     }
 }
@@ -144,18 +155,24 @@ async fn drain(mut body: Body) -> bool {
 }
 
 /// Drains the body a route did not read before the answer goes out, or marks the answer
-/// `Connection: close` when that is not possible.
+/// `Connection: close` when that is not possible. A client waiting for `100 Continue` whose
+/// body was never asked for is not asked now: it would send the whole body for a refusal.
 async fn drain_unread_body(req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
+    let expects_continue = parts
+        .headers
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
     let leftover = Arc::new(Mutex::new(None));
     let body = Body::new(UnreadBody {
         inner: Some(body),
+        started: false,
         leftover: Arc::clone(&leftover),
     });
     let mut response = next.run(Request::from_parts(parts, body)).await;
     let unread = leftover.lock().ok().and_then(|mut l| l.take());
-    if let Some(body) = unread
-        && !drain(body).await
+    if let Some(Leftover { body, started }) = unread
+        && ((expects_continue && !started) || !drain(body).await)
     {
         response
             .headers_mut()

@@ -36,9 +36,11 @@ pub struct ObjectHead {
     pub checksum_sha256: Option<String>,
     pub etag: Option<String>,
     /// The headers and metadata S3 stored beyond type, length, encryption and checksum
-    /// (lowercase names: `content-encoding`, `cache-control`, `x-amz-meta-…`,
-    /// `x-amz-tagging` when the object has tags…), none of which filegate signs.
+    /// (lowercase names: `content-encoding`, `cache-control`, `x-amz-meta-…`), none of
+    /// which filegate signs.
     pub stored_headers: Vec<String>,
+    /// How many tags the object has (S3 tells only a caller that may read them).
+    pub tag_count: u32,
 }
 
 /// What GetObject found.
@@ -189,6 +191,10 @@ impl ObjectStore {
         match result {
             Ok(out) => Ok(Some(ObjectHead {
                 stored_headers: stored_headers(&out),
+                tag_count: out
+                    .tag_count()
+                    .and_then(|n| u32::try_from(n).ok())
+                    .unwrap_or(0),
                 size: out
                     .content_length
                     .and_then(|n| u64::try_from(n).ok())
@@ -226,36 +232,52 @@ impl ObjectStore {
         )))
     }
 
-    /// Tags the object [`PUBLIC_TAG`] (replacing any other tags); a missing object is left
-    /// alone, as there is then nothing to publish.
-    pub async fn tag_public(&self, key: &str) -> Result<(), StorageError> {
-        let (k, v) = PUBLIC_TAG;
-        let tag = Tag::builder()
-            .key(k)
-            .value(v)
-            .build()
-            .map_err(|e| StorageError::other(StorageOperation::TagObject, e))?;
-        let tagging = Tagging::builder()
-            .tag_set(tag)
-            .build()
-            .map_err(|e| StorageError::other(StorageOperation::TagObject, e))?;
+    /// The object's tags; none for a missing object.
+    pub async fn tags(&self, key: &str) -> Result<Vec<(String, String)>, StorageError> {
         let result = self
             .client
-            .put_object_tagging()
+            .get_object_tagging()
             .bucket(&self.bucket)
             .key(key)
-            .tagging(tagging)
             .send()
             .await;
         match result {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().and_then(|s| s.code()) == Some("NoSuchKey") => Ok(()),
+            Ok(out) => Ok(out
+                .tag_set()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                .collect()),
+            Err(e) if e.as_service_error().and_then(|s| s.code()) == Some("NoSuchKey") => {
+                Ok(Vec::new())
+            }
             Err(e) => Err(StorageError::new(StorageOperation::TagObject, e)),
         }
     }
 
-    /// Removes the object's tags, so a CDN no longer serves it; a missing object has none.
-    pub async fn untag(&self, key: &str) -> Result<(), StorageError> {
+    /// Adds [`PUBLIC_TAG`] to the object's tags (others, a malware scanner's say, are kept);
+    /// a missing object is left alone, as there is then nothing to publish.
+    pub async fn tag_public(&self, key: &str) -> Result<(), StorageError> {
+        let mut tags = self.tags(key).await?;
+        if tags.iter().any(|(k, _)| k == PUBLIC_TAG.0) {
+            return Ok(());
+        }
+        tags.push((PUBLIC_TAG.0.to_owned(), PUBLIC_TAG.1.to_owned()));
+        self.put_tags(key, tags).await
+    }
+
+    /// Removes [`PUBLIC_TAG`] (and only it), so a CDN no longer serves the object.
+    pub async fn untag_public(&self, key: &str) -> Result<(), StorageError> {
+        let tags = self.tags(key).await?;
+        if !tags.iter().any(|(k, _)| k == PUBLIC_TAG.0) {
+            return Ok(());
+        }
+        let others: Vec<_> = tags
+            .into_iter()
+            .filter(|(k, _)| k != PUBLIC_TAG.0)
+            .collect();
+        if !others.is_empty() {
+            return self.put_tags(key, others).await;
+        }
         let result = self
             .client
             .delete_object_tagging()
@@ -267,6 +289,33 @@ impl ObjectStore {
             Ok(_) => Ok(()),
             Err(e) if e.as_service_error().and_then(|s| s.code()) == Some("NoSuchKey") => Ok(()),
             Err(e) => Err(StorageError::new(StorageOperation::TagObject, e)),
+        }
+    }
+
+    /// Replaces the object's tag set; a missing object is left alone.
+    async fn put_tags(&self, key: &str, tags: Vec<(String, String)>) -> Result<(), StorageError> {
+        let op = StorageOperation::TagObject;
+        let tag_set = tags
+            .into_iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StorageError::other(op, e))?;
+        let tagging = Tagging::builder()
+            .set_tag_set(Some(tag_set))
+            .build()
+            .map_err(|e| StorageError::other(op, e))?;
+        let result = self
+            .client
+            .put_object_tagging()
+            .bucket(&self.bucket)
+            .key(key)
+            .tagging(tagging)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().and_then(|s| s.code()) == Some("NoSuchKey") => Ok(()),
+            Err(e) => Err(StorageError::new(op, e)),
         }
     }
 
@@ -368,9 +417,6 @@ fn stored_headers(out: &HeadObjectOutput) -> Vec<String> {
         .collect();
     metadata.sort();
     names.extend(metadata);
-    if out.tag_count().is_some_and(|n| n > 0) {
-        names.push("x-amz-tagging".to_owned());
-    }
     names
 }
 

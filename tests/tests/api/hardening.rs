@@ -378,21 +378,71 @@ async fn the_public_tag_is_on_only_while_the_file_is_servable() {
     assert_eq!(app.object_tags(private["id"].as_str().unwrap()).await, []);
 }
 
+/// Tags filegate does not own (a malware scanner's verdict) neither fail an upload nor are
+/// lost when the public tag comes and goes.
+#[tokio::test]
+async fn other_tags_are_left_alone() {
+    let app = spawn_app().await;
+    let bytes = bytes_of(64, 5);
+    let mut declaration = pdf("scanned.pdf", bytes.len());
+    declaration["public"] = true.into();
+    let created = app.create_file(declaration).await;
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(
+        app.upload_adding(
+            &created,
+            &bytes,
+            &[(
+                "x-amz-tagging",
+                "GuardDutyMalwareScanStatus=NO_THREATS_FOUND"
+            )]
+        )
+        .await,
+        StatusCode::OK
+    );
+    let r = app.finalize(id).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let scan = (
+        "GuardDutyMalwareScanStatus".to_owned(),
+        "NO_THREATS_FOUND".to_owned(),
+    );
+    let public = ("filegate-public".to_owned(), "true".to_owned());
+    assert_eq!(app.object_tags(id).await, [scan.clone(), public]);
+    for body in [
+        json!({"status": "processing"}),
+        json!({"status": "failed", "error_message": "rejected"}),
+    ] {
+        let r = app.post(&format!("/v1/files/{id}/status"), &body).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    assert_eq!(app.object_tags(id).await, [scan]);
+}
+
 /// S3 stores headers an uploader adds beyond the signed ones (a gzip encoding, a year-long
-/// cache, metadata, a tag that would publish a private file): finalize refuses the object.
+/// cache, a disposition): finalize refuses the object. S3 itself refuses unsigned `x-amz-*`
+/// headers (`HeadersNotSigned`) and, with the template's policies, any tag on an upload;
+/// moto stores them, so finalize's own check of those is exercised here too.
 #[tokio::test]
 async fn headers_the_upload_url_did_not_sign_fail_the_upload() {
     let app = spawn_app().await;
     let bytes = bytes_of(64, 2);
-    for (name, value) in [
-        ("content-encoding", "gzip"),
-        ("cache-control", "public, max-age=31536000"),
-        ("content-disposition", "inline; filename=x.html"),
-        ("content-language", "en"),
-        ("expires", "Thu, 01 Dec 2030 16:00:00 GMT"),
-        ("x-amz-meta-owner", "mallory"),
-        ("x-amz-website-redirect-location", "/elsewhere"),
-        ("x-amz-tagging", "filegate-public=true"),
+    for (name, value, named) in [
+        ("content-encoding", "gzip", "content-encoding"),
+        ("cache-control", "public, max-age=31536000", "cache-control"),
+        (
+            "content-disposition",
+            "inline; filename=x.html",
+            "content-disposition",
+        ),
+        ("content-language", "en", "content-language"),
+        ("expires", "Thu, 01 Dec 2030 16:00:00 GMT", "expires"),
+        ("x-amz-meta-owner", "mallory", "x-amz-meta-owner"),
+        (
+            "x-amz-website-redirect-location",
+            "/elsewhere",
+            "x-amz-website-redirect-location",
+        ),
+        ("x-amz-tagging", "filegate-public=true", "filegate-public"),
     ] {
         let created = app.create_file(pdf("f.pdf", bytes.len())).await;
         let id = created["id"].as_str().unwrap();
@@ -417,7 +467,7 @@ async fn headers_the_upload_url_did_not_sign_fail_the_upload() {
             r.body
         );
         let message = r.body["error"]["message"].as_str().unwrap();
-        assert!(message.contains(name), "{message}");
+        assert!(message.contains(named), "{message}");
         assert!(app.head_object(id).await.is_none(), "{name}: not kept");
     }
 }
@@ -615,4 +665,30 @@ async fn early_refusals_never_leave_a_dead_keep_alive_connection() {
             "{what}: answered {status} without Connection: close, then dropped the connection"
         );
     }
+}
+
+/// A client that waits for `100 Continue` before sending a body its route never reads is
+/// answered without being asked for the body, on a connection that then closes.
+#[tokio::test]
+async fn a_client_expecting_100_continue_is_not_asked_for_an_unread_body() {
+    use tokio::io::AsyncWriteExt as _;
+    let app = spawn_app().await;
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let file = app.create_file(pdf("f.pdf", 10)).await;
+    let id = file["id"].as_str().unwrap();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /v1/files/{id}/finalize HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 1048576\r\nExpect: 100-continue\r\n\r\n",
+        app.token()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let (status, headers) = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        read_response(&mut stream),
+    )
+    .await
+    .expect("answered without the body")
+    .expect("an answer");
+    assert_eq!(status, 409, "finalize's own answer, not 100 Continue");
+    assert_eq!(headers.get("connection").map(String::as_str), Some("close"));
 }

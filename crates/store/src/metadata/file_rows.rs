@@ -13,8 +13,8 @@ use filegate_domain::timestamp::Timestamp;
 use super::audit_rows::event_item;
 use super::schema::Item;
 use super::schema::{
-    FILE_SK, FOLDER_SK, children_pk, file_pk, folder_pk, index_start, org_pk, parent_pk, status_pk,
-    str_value,
+    FILE_SK, FOLDER_SK, SWEEP_AT, SWEEP_MARGIN_SECS, SWEEP_PK, children_pk, file_pk, folder_pk,
+    index_start, org_pk, parent_pk, status_pk, str_value, sweep_attributes, sweep_pk,
 };
 use super::table::{Cancelled, IndexQuery, MetadataStore, cancellation, failed};
 use crate::error::{StorageError, StorageOperation};
@@ -113,6 +113,11 @@ impl MetadataStore {
                 "expires_at".into(),
                 AttributeValue::N(expires_at.unix_seconds().to_string()),
             );
+            // Once its URL has expired, the sweeper looks for bytes whose S3 event was lost.
+            item.extend(sweep_attributes(
+                &file.id,
+                upload_expires_at.plus_seconds(SWEEP_MARGIN_SECS),
+            ));
             writes.push(self.put_new(item).map_err(failed(op))?);
         }
         for event in events {
@@ -245,8 +250,11 @@ impl MetadataStore {
             values.insert(":null".to_owned(), AttributeValue::Null(true));
             values.insert(":root".to_owned(), str_value(children_pk(&file.org, None)));
         }
-        // Only pending rows expire; anything past pending is kept.
-        let expression = format!("SET {} REMOVE expires_at", set.join(", "));
+        // Only pending rows expire or wait for the sweeper; anything past pending is kept.
+        let expression = format!(
+            "SET {} REMOVE expires_at, {SWEEP_PK}, {SWEEP_AT}",
+            set.join(", ")
+        );
         let update = Update::builder()
             .table_name(&self.table)
             .key("pk", str_value(file_pk(&file.org, &file.id)))
@@ -399,9 +407,17 @@ impl MetadataStore {
             .table_name(&self.table)
             .key("pk", str_value(file_pk(org, id)))
             .key("sk", str_value(FILE_SK))
-            .update_expression("SET deleting_at = if_not_exists(deleting_at, :at)")
+            // The sweeper finishes the delete if this one dies before it does.
+            .update_expression(format!(
+                "SET deleting_at = if_not_exists(deleting_at, :at), {SWEEP_PK} = :sweep_pk, {SWEEP_AT} = :sweep_at"
+            ))
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":at", str_value(at.to_string()))
+            .expression_attribute_values(":sweep_pk", str_value(sweep_pk(id)))
+            .expression_attribute_values(
+                ":sweep_at",
+                str_value(at.plus_seconds(SWEEP_MARGIN_SECS).to_string()),
+            )
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
             .send()
             .await;

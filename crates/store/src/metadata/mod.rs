@@ -7,10 +7,12 @@ mod audit_rows;
 mod file_rows;
 mod folder_rows;
 mod schema;
+mod sweep_rows;
 mod table;
 
 pub use api_key_rows::DeleteApiKeyError;
 pub use file_rows::{ChangeStatusError, CreateFilesError, StatusChange, UpdateFileError};
 pub use folder_rows::{CreateFolderError, DeleteFolderError, UpdateFolderError};
-pub use schema::INDEXES;
+pub use schema::{INDEXES, SWEEP_SHARDS};
+pub use sweep_rows::{SweepCursor, SweepPage};
 pub use table::MetadataStore;

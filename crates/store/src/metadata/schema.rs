@@ -17,6 +17,10 @@
 //! `ORG#<org>#PARENT#<type>#<id>`, only on files with a parent) and `by_status` (`status_pk` =
 //! `ORG#<org>#STATUS#<status>`). Pending rows carry `expires_at`, the table's TTL attribute.
 //!
+//! The sweeper's work list is the sparse `by_sweep` index (`sweep_pk` = `SWEEP#<shard>`, sort
+//! key `sweep_at`, a time): pending rows and rows being deleted carry those attributes, and
+//! lose them when they settle (see `sweep_rows`).
+//!
 //! Folder rows keep a `children` counter of their sub-folders and of their files past
 //! `pending`, changed in the same transaction as the child: a folder can only be deleted at
 //! zero, so a file with bytes never ends up in a deleted folder.
@@ -30,6 +34,7 @@ use aws_sdk_dynamodb::types::{
 };
 use filegate_domain::file::{FileStatus, Parent};
 use filegate_domain::ids::{FileId, FolderId, OrgId};
+use filegate_domain::timestamp::Timestamp;
 
 /// One DynamoDB item.
 pub(super) type Item = HashMap<String, AttributeValue>;
@@ -70,6 +75,38 @@ pub(super) fn parent_pk(org: &OrgId, parent: &Parent) -> String {
     format!("ORG#{org}#PARENT#{}#{}", parent.kind, parent.id)
 }
 
+/// Partitions of the `by_sweep` index.
+pub const SWEEP_SHARDS: u32 = 16;
+
+pub(super) const SWEEP_PK: &str = "sweep_pk";
+pub(super) const SWEEP_AT: &str = "sweep_at";
+
+/// How long after a deadline (an upload URL's expiry, the start of a delete) the sweeper
+/// looks: what is still in flight then (a PUT that started just in time, a delete between
+/// its steps) has had time to finish.
+pub(super) const SWEEP_MARGIN_SECS: u64 = 60;
+
+/// The shard of a file: spread by the random part of its ULID.
+pub(super) fn sweep_pk(id: &FileId) -> String {
+    let spread = id.to_string().bytes().rev().take(4).fold(0u32, |acc, b| {
+        acc.wrapping_mul(31).wrapping_add(u32::from(b))
+    });
+    shard_pk(spread % SWEEP_SHARDS)
+}
+
+pub(super) fn shard_pk(shard: u32) -> String {
+    format!("SWEEP#{shard:02}")
+}
+
+/// The attributes that put a row on the work list, due at `due`.
+pub(super) fn sweep_attributes(id: &FileId, due: Timestamp) -> [(String, AttributeValue); 2] {
+    [
+        (SWEEP_PK.to_owned(), str_value(sweep_pk(id))),
+        // RFC 3339 with milliseconds, fixed width: ordered as the times are.
+        (SWEEP_AT.to_owned(), str_value(due.to_string())),
+    ]
+}
+
 /// Creates the table with the keys and indexes above (the local API and tests; in AWS the
 /// SAM template creates it), and turns on TTL for abandoned pending rows.
 pub(super) async fn create_table(
@@ -99,14 +136,17 @@ pub(super) async fn create_table(
         .attribute_definitions(string_key("pk"))
         .attribute_definitions(string_key("sk"))
         .attribute_definitions(string_key("id"));
-    for (index, pk) in INDEXES {
+    for (index, pk, sort) in INDEXES {
+        if *sort != "id" {
+            request = request.attribute_definitions(string_key(sort));
+        }
         request = request
             .attribute_definitions(string_key(pk))
             .global_secondary_indexes(
                 GlobalSecondaryIndex::builder()
                     .index_name(*index)
                     .key_schema(key(pk, KeyType::Hash))
-                    .key_schema(key("id", KeyType::Range))
+                    .key_schema(key(sort, KeyType::Range))
                     .projection(
                         Projection::builder()
                             .projection_type(ProjectionType::All)
@@ -132,12 +172,14 @@ pub(super) async fn create_table(
     Ok(())
 }
 
-/// The global secondary indexes: name and partition key attribute (sort key is always `id`).
-pub const INDEXES: &[(&str, &str)] = &[
-    ("by_org", "org_pk"),
-    ("by_folder", "folder_pk"),
-    ("by_parent", "parent_pk"),
-    ("by_status", "status_pk"),
+/// The global secondary indexes: name, partition key and sort key attributes.
+pub const INDEXES: &[(&str, &str, &str)] = &[
+    ("by_org", "org_pk", "id"),
+    ("by_folder", "folder_pk", "id"),
+    ("by_parent", "parent_pk", "id"),
+    ("by_status", "status_pk", "id"),
+    // Sparse: only rows the sweeper must look at, under the time it should.
+    ("by_sweep", "sweep_pk", "sweep_at"),
 ];
 
 /// The `ExclusiveStartKey` of an index Query that resumes after the row `pk`/`sk` with `id`:

@@ -1,0 +1,149 @@
+//! The sweeper's work list. Rows that may need repair carry `sweep_pk` (one of
+//! [`SWEEP_SHARDS`] partitions, so that no single index partition takes every upload's write)
+//! and `sweep_at` (when to look): pending rows from the moment their upload URL expires, and
+//! rows being deleted from shortly after the delete started. A row loses both when it
+//! settles, so the sparse `by_sweep` index holds only work, and a sweep costs what there is to
+//! repair, never what the table holds.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
+use filegate_domain::audit::AuditEvent;
+use filegate_domain::file::{FileRecord, FileStatus};
+use filegate_domain::timestamp::Timestamp;
+
+use super::audit_rows::event_item;
+use super::file_rows::ChangeStatusError;
+use super::schema::{FILE_SK, Item, SWEEP_AT, SWEEP_PK, file_pk, shard_pk, str_value};
+use super::table::{Cancelled, MetadataStore, cancellation, failed};
+use crate::error::{StorageError, StorageOperation};
+
+/// Where a sweep of one shard goes on.
+#[derive(Debug, Clone)]
+pub struct SweepCursor(Item);
+
+/// Rows due, and where the shard goes on (`None`: nothing more is due).
+#[derive(Debug)]
+pub struct SweepPage {
+    pub files: Vec<FileRecord>,
+    pub next: Option<SweepCursor>,
+}
+
+impl MetadataStore {
+    /// Up to `limit` rows of `shard` due at `now`, oldest due first. The index lags the table
+    /// a little: read each row again before acting on it.
+    pub async fn due_for_sweep(
+        &self,
+        shard: u32,
+        now: Timestamp,
+        after: Option<SweepCursor>,
+        limit: i32,
+    ) -> Result<SweepPage, StorageError> {
+        let op = StorageOperation::ListFiles;
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("by_sweep")
+            .key_condition_expression("#pk = :pk AND #at <= :now")
+            .expression_attribute_names("#pk", SWEEP_PK)
+            .expression_attribute_names("#at", SWEEP_AT)
+            .expression_attribute_values(":pk", str_value(shard_pk(shard)))
+            .expression_attribute_values(":now", str_value(now.to_string()))
+            .set_exclusive_start_key(after.map(|c| c.0))
+            .limit(limit)
+            .send()
+            .await
+            .map_err(|e| StorageError::new(op, e))?;
+        let files = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| serde_dynamo::from_item(item).map_err(failed(op)))
+            .collect::<Result<_, _>>()?;
+        Ok(SweepPage {
+            files,
+            next: out.last_evaluated_key.map(SweepCursor),
+        })
+    }
+
+    /// Puts a pending row back on the work list at `due`, only while it is as read.
+    pub async fn reschedule_sweep(
+        &self,
+        file: &FileRecord,
+        due: Timestamp,
+    ) -> Result<(), ChangeStatusError> {
+        let op = StorageOperation::ChangeFileStatus;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", str_value(file_pk(&file.org, &file.id)))
+            .key("sk", str_value(FILE_SK))
+            .update_expression(format!("SET {SWEEP_AT} = :due"))
+            .condition_expression(
+                "#status = :pending AND updated_at = :read AND attribute_not_exists(deleting_at)",
+            )
+            .expression_attribute_names("#status", "status")
+            .set_expression_attribute_values(Some(as_read(file, [(":due", due.to_string())])))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Err(ChangeStatusError::Conflict)
+            }
+            Err(e) => Err(StorageError::new(op, e).into()),
+        }
+    }
+
+    /// Removes an abandoned pending row and writes `event` (`file.expired`), only while the
+    /// row is as read. Pending rows count in no folder, so no counter changes.
+    pub async fn expire_file(
+        &self,
+        file: &FileRecord,
+        event: &AuditEvent,
+    ) -> Result<(), ChangeStatusError> {
+        let op = StorageOperation::DeleteFile;
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .key("pk", str_value(file_pk(&file.org, &file.id)))
+            .key("sk", str_value(FILE_SK))
+            .condition_expression(
+                "#status = :pending AND updated_at = :read AND attribute_not_exists(deleting_at)",
+            )
+            .expression_attribute_names("#status", "status")
+            .set_expression_attribute_values(Some(as_read(file, [])))
+            .build()
+            .map_err(failed(op))?;
+        let writes = vec![
+            TransactWriteItem::builder().delete(delete).build(),
+            self.put_new(event_item(event).map_err(failed(op))?)
+                .map_err(failed(op))?,
+        ];
+        match self.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(e) => match cancellation(&e) {
+                Some(Cancelled::Condition(0)) => Err(ChangeStatusError::Conflict),
+                Some(Cancelled::Contention) => Err(StorageError::new(op, *e).retryable().into()),
+                _ => Err(StorageError::new(op, *e).into()),
+            },
+        }
+    }
+}
+
+/// The values of the "still pending, as read" condition, plus `extra`.
+fn as_read<const N: usize>(file: &FileRecord, extra: [(&str, String); N]) -> Item {
+    let mut values = HashMap::from([
+        (
+            ":pending".to_owned(),
+            str_value(FileStatus::Pending.as_str()),
+        ),
+        (":read".to_owned(), str_value(file.updated_at.to_string())),
+    ]);
+    values.extend(extra.into_iter().map(|(k, v)| (k.to_owned(), str_value(v))));
+    values
+}
