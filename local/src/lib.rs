@@ -131,6 +131,26 @@ impl Deployment {
         })
     }
 
+    /// Sweeps every `every`, as the scheduled sweeper function does in AWS.
+    pub fn spawn_sweeper(&self, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+        let files = self.state.files.clone();
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let origin = filegate_domain::audit::RequestOrigin {
+                    request_id: format!("sweep_{}", filegate_domain::ids::next_ulid()),
+                    ..Default::default()
+                };
+                let report = files
+                    .sweep(&origin, filegate_domain::timestamp::Timestamp::now(), 5_000)
+                    .await;
+                tracing::info!(%report, "sweep done");
+            }
+        })
+    }
+
     /// Runs the S3-event finalizer on the queue, as Lambda's event source mapping would.
     pub fn spawn_event_poller(&self) -> tokio::task::JoinHandle<()> {
         tokio::spawn(events::poll_upload_events(

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! filegate-local                      serve (starts moto unless AWS_ENDPOINT_URL is set)
+//! filegate-local sweep                one sweep of the deployment AWS_ENDPOINT_URL (or AWS) holds
 //! filegate-local token [ORG] [SUB] [SCOPE]   print a token for the local secret
 //! filegate-local openapi              print the OpenAPI document
 //! ```
@@ -33,6 +34,7 @@ fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         None | Some("serve") => serve(),
+        Some("sweep") => sweep(),
         Some("token") => {
             let arg = |i: usize, default: &'static str| args.get(i).map_or(default, String::as_str);
             let secret = setting("FILEGATE_JWT_SECRET").unwrap_or_default();
@@ -51,7 +53,7 @@ fn main() -> Result<(), Error> {
             Ok(())
         }
         Some(other) => {
-            Err(format!("unknown command {other:?}; use serve, token or openapi").into())
+            Err(format!("unknown command {other:?}; use serve, sweep, token or openapi").into())
         }
     }
 }
@@ -83,6 +85,40 @@ fn serve() -> Result<(), Error> {
     result
 }
 
+/// One sweep, now, of the table and bucket the settings name: those of a running local API
+/// (its banner prints the emulator's endpoint) or of a deployment in AWS.
+fn sweep() -> Result<(), Error> {
+    let config = Config::from_lookup(setting)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        filegate_core::telemetry::init();
+        // An emulator takes any credentials; AWS gets the usual chain.
+        let clients = match config.endpoint_url {
+            Some(_) => {
+                let sdk = filegate_store::clients::emulator_sdk_config(&config).await;
+                filegate_store::clients::AwsClients::from_sdk_config(&sdk, &config)
+            }
+            None => filegate_store::clients::AwsClients::from_config(&config).await,
+        };
+        let files = filegate_core::FileService::from_config(&config, &clients);
+        let origin = filegate_domain::audit::RequestOrigin {
+            request_id: format!("sweep_{}", filegate_domain::ids::next_ulid()),
+            ..Default::default()
+        };
+        let report = files
+            .sweep(
+                &origin,
+                filegate_domain::timestamp::Timestamp::now(),
+                usize::MAX,
+            )
+            .await;
+        println!("{report}");
+        Ok(())
+    })
+}
+
 async fn run(config: Config, auth: AuthConfig) -> Result<(), Error> {
     filegate_core::telemetry::init();
     let addr: SocketAddr = setting("FILEGATE_LOCAL_ADDR")
@@ -93,6 +129,12 @@ async fn run(config: Config, auth: AuthConfig) -> Result<(), Error> {
     let endpoint = config.endpoint_url.clone().unwrap_or_default();
     let deployment = Deployment::create(config, &auth, &queue).await?;
     deployment.spawn_event_poller();
+    let sweep_every: u64 = setting("FILEGATE_LOCAL_SWEEP_SECS")
+        .map(|v| v.parse())
+        .transpose()?
+        .unwrap_or(60);
+    deployment.spawn_sweeper(std::time::Duration::from_secs(sweep_every.max(1)));
+    let stop = stop_requested()?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     // The port the OS gave, when FILEGATE_LOCAL_ADDR asked for port 0.
     let addr = listener.local_addr()?;
@@ -108,17 +150,22 @@ async fn run(config: Config, auth: AuthConfig) -> Result<(), Error> {
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(stop_requested())
+    .with_graceful_shutdown(stop)
     .await?;
     Ok(())
 }
 
-/// Ctrl-C (SIGINT) or SIGTERM: either stops the server, and then the emulator with it.
-async fn stop_requested() {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("a SIGTERM handler can be installed");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate.recv() => {}
-    }
+/// Ctrl-C (SIGINT) or SIGTERM: either stops the server, and then the emulator with it. The
+/// handlers are in place once this returns (before the banner says the server is up), the
+/// future resolves on the first of the two.
+fn stop_requested() -> std::io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
 }

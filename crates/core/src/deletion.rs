@@ -2,7 +2,7 @@
 
 use filegate_domain::DomainError;
 use filegate_domain::audit::{AuditAction, AuditEvent, RequestOrigin};
-use filegate_domain::file::file_not_found;
+use filegate_domain::file::{FileRecord, file_not_found};
 use filegate_domain::ids::FileId;
 use filegate_domain::principal::Caller;
 use filegate_domain::timestamp::Timestamp;
@@ -34,19 +34,35 @@ impl FileService {
             Err(ChangeStatusError::Conflict) => return Err(file_not_found(id)),
             Err(ChangeStatusError::Storage(e)) => return Err(e.into()),
         };
+        self.finish_removal(caller, origin, &file).await
+    }
+
+    /// Steps 2 and 3 of a removal whose row is marked: the object, then the row with its
+    /// audit row (`file.expired` for what the sweeper expired, else `file.deleted`).
+    pub(crate) async fn finish_removal(
+        &self,
+        caller: &Caller,
+        origin: &RequestOrigin,
+        file: &FileRecord,
+    ) -> Result<(), DomainError> {
         self.objects().delete(&file.object_key()).await?;
+        let action = if file.expired_at.is_some() {
+            AuditAction::FileExpired
+        } else {
+            AuditAction::FileDeleted
+        };
         let event = AuditEvent::new(
             &caller.org,
             file.id,
-            AuditAction::FileDeleted,
+            action,
             &caller.actor,
             origin,
             Timestamp::now(),
         )
         .with_detail("name", file.name.as_str())
         .with_detail("status", file.status.as_str());
-        match self.store().remove_file(&file, &event).await {
-            // A concurrent DELETE of the same file finished first: it is deleted either way.
+        match self.store().remove_file(file, &event).await {
+            // A concurrent removal of the same file finished first: it is gone either way.
             Ok(()) | Err(ChangeStatusError::Conflict) => Ok(()),
             Err(ChangeStatusError::Storage(e)) => Err(e.into()),
         }

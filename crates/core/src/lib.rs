@@ -15,6 +15,7 @@ pub mod folders;
 pub mod lists;
 pub mod rename_and_move;
 pub mod status_change;
+pub mod sweeper;
 pub mod telemetry;
 pub mod upload;
 

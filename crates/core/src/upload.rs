@@ -44,6 +44,7 @@ impl FileService {
                 uploaded_at: None,
                 upload_mismatch: None,
                 deleting_at: None,
+                expired_at: None,
             };
             let ticket = self
                 .objects()

@@ -28,6 +28,9 @@ pub enum AuditAction {
     FileStatusChanged,
     #[serde(rename = "file.deleted")]
     FileDeleted,
+    /// A pending file abandoned past its expiry, removed by the sweeper.
+    #[serde(rename = "file.expired")]
+    FileExpired,
 }
 
 /// Where a request came from, for the audit trail. `system` work has a request id only.

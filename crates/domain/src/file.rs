@@ -380,6 +380,10 @@ pub struct FileRecord {
     /// that finishes it (see `filegate-core`'s deletion).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleting_at: Option<Timestamp>,
+    /// Set (with `deleting_at`) when the sweeper removes an abandoned pending file: the
+    /// removal is then recorded as `file.expired`, not `file.deleted`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expired_at: Option<Timestamp>,
 }
 
 impl FileRecord {

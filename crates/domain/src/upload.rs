@@ -17,6 +17,9 @@ pub const MAX_BATCH: usize = 10;
 /// The component name finalize records when S3 events drive it.
 pub const EVENT_FINALIZER: &str = "s3-event-finalizer";
 
+/// The component name the sweeper records.
+pub const SWEEPER: &str = "sweeper";
+
 /// What this deployment accepts for upload.
 #[derive(Debug, Clone)]
 pub struct UploadPolicy {
@@ -24,6 +27,9 @@ pub struct UploadPolicy {
     pub allowed_content_types: AllowedContentTypes,
     /// Lifetime of presigned upload URLs.
     pub url_expiry_secs: u64,
+    /// How long after it was declared a file that is still `pending` is abandoned: the
+    /// sweeper then deletes its bytes and its row.
+    pub pending_expiry_secs: u64,
 }
 
 /// A validated declaration: everything needed to create a pending file.

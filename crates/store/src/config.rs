@@ -192,6 +192,13 @@ impl Config {
                 )?,
                 allowed_content_types,
                 url_expiry_secs: number("FILEGATE_UPLOAD_URL_EXPIRY_SECS", 300, 60, 3600)?,
+                // At least the longest URL lifetime, at most the pending row's TTL backstop.
+                pending_expiry_secs: number(
+                    "FILEGATE_PENDING_EXPIRY_SECS",
+                    24 * 3600,
+                    3600,
+                    7 * 24 * 3600,
+                )?,
             },
             encryption,
             cors_allowed_origins,

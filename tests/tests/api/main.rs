@@ -16,5 +16,6 @@ mod organize;
 mod proxy;
 mod retries;
 mod sample_events;
+mod sweeper;
 mod upload;
 mod validation;

@@ -245,6 +245,7 @@ mod tests {
             allowed_content_types: AllowedContentTypes::parse_list("application/pdf,image/*")
                 .unwrap(),
             url_expiry_secs: 300,
+            pending_expiry_secs: 86400,
         }
     }
 

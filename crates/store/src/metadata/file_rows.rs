@@ -594,6 +594,7 @@ mod tests {
             uploaded_at: None,
             upload_mismatch: None,
             deleting_at: None,
+            expired_at: None,
         }
     }
 

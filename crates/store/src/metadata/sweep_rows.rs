@@ -7,15 +7,14 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
-use filegate_domain::audit::AuditEvent;
 use filegate_domain::file::{FileRecord, FileStatus};
 use filegate_domain::timestamp::Timestamp;
 
-use super::audit_rows::event_item;
 use super::file_rows::ChangeStatusError;
-use super::schema::{FILE_SK, Item, SWEEP_AT, SWEEP_PK, file_pk, shard_pk, str_value};
-use super::table::{Cancelled, MetadataStore, cancellation, failed};
+use super::schema::{
+    FILE_SK, Item, SWEEP_AT, SWEEP_MARGIN_SECS, SWEEP_PK, file_pk, shard_pk, str_value,
+};
+use super::table::{MetadataStore, failed};
 use crate::error::{StorageError, StorageOperation};
 
 /// Where a sweep of one shard goes on.
@@ -100,37 +99,49 @@ impl MetadataStore {
         }
     }
 
-    /// Removes an abandoned pending row and writes `event` (`file.expired`), only while the
-    /// row is as read. Pending rows count in no folder, so no counter changes.
-    pub async fn expire_file(
+    /// First step of removing an abandoned pending file: marks the row as being deleted (so
+    /// no finalize can make it `uploaded` while its object goes) and as expired, only while it
+    /// is as read. The rest is a delete's: the object, then [`MetadataStore::remove_file`].
+    /// Should the sweeper die in between, the mark keeps the row on its work list.
+    pub async fn mark_expiring(
         &self,
         file: &FileRecord,
-        event: &AuditEvent,
-    ) -> Result<(), ChangeStatusError> {
+        at: Timestamp,
+    ) -> Result<FileRecord, ChangeStatusError> {
         let op = StorageOperation::DeleteFile;
-        let delete = Delete::builder()
+        let result = self
+            .client
+            .update_item()
             .table_name(&self.table)
             .key("pk", str_value(file_pk(&file.org, &file.id)))
             .key("sk", str_value(FILE_SK))
+            .update_expression(format!(
+                "SET deleting_at = :at, expired_at = :at, {SWEEP_AT} = :due"
+            ))
             .condition_expression(
                 "#status = :pending AND updated_at = :read AND attribute_not_exists(deleting_at)",
             )
             .expression_attribute_names("#status", "status")
-            .set_expression_attribute_values(Some(as_read(file, [])))
-            .build()
-            .map_err(failed(op))?;
-        let writes = vec![
-            TransactWriteItem::builder().delete(delete).build(),
-            self.put_new(event_item(event).map_err(failed(op))?)
-                .map_err(failed(op))?,
-        ];
-        match self.transact(writes).await {
-            Ok(()) => Ok(()),
-            Err(e) => match cancellation(&e) {
-                Some(Cancelled::Condition(0)) => Err(ChangeStatusError::Conflict),
-                Some(Cancelled::Contention) => Err(StorageError::new(op, *e).retryable().into()),
-                _ => Err(StorageError::new(op, *e).into()),
-            },
+            .set_expression_attribute_values(Some(as_read(
+                file,
+                [
+                    (":at", at.to_string()),
+                    (":due", at.plus_seconds(SWEEP_MARGIN_SECS).to_string()),
+                ],
+            )))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => serde_dynamo::from_item(out.attributes.unwrap_or_default())
+                .map_err(|e| StorageError::other(op, e).into()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Err(ChangeStatusError::Conflict)
+            }
+            Err(e) => Err(StorageError::new(op, e).into()),
         }
     }
 }
