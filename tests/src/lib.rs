@@ -51,6 +51,8 @@ pub struct TestOptions {
     pub proxy_max_bytes: Option<u64>,
     /// Reach the emulator through a [`lossy_link::LossyLink`] (`TestApp::link`).
     pub lossy_link: bool,
+    /// The streaming routes' pace: minimum rate (bytes/s), its grace and the cap (seconds).
+    pub stream_pace: Option<(u64, u64, u64)>,
 }
 
 pub struct TestApp {
@@ -79,6 +81,9 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         .map_or_else(|| emulator_endpoint().to_owned(), |l| l.endpoint.clone());
     let max_upload = options.max_upload_bytes.map(|n| n.to_string());
     let proxy_max = options.proxy_max_bytes.map(|n| n.to_string());
+    let pace = options
+        .stream_pace
+        .map(|(rate, grace, max)| (rate.to_string(), grace.to_string(), max.to_string()));
     let lookup = |key: &str| {
         match key {
             "AWS_REGION" => Some("us-east-1"),
@@ -90,6 +95,9 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
             "FILEGATE_CORS_ALLOWED_ORIGINS" => options.cors_allowed_origins,
             "FILEGATE_PUBLIC_BASE_URL" => options.public_base_url,
             "FILEGATE_PROXY_MAX_BYTES" => proxy_max.as_deref(),
+            "FILEGATE_PROXY_MIN_RATE" => pace.as_ref().map(|p| p.0.as_str()),
+            "FILEGATE_PROXY_RATE_GRACE_SECS" => pace.as_ref().map(|p| p.1.as_str()),
+            "FILEGATE_PROXY_MAX_SECS" => pace.as_ref().map(|p| p.2.as_str()),
             _ => None,
         }
         .map(str::to_owned)

@@ -7,6 +7,43 @@ use crate::error::DomainError;
 /// cutting them off mid-way. Decimal megabytes: the conservative reading of the limit.
 pub const LAMBDA_STREAM_LIMIT: u64 = 200_000_000;
 
+/// How slowly a client may take a stream through the API. The streaming routes hold a
+/// function instance (a unit of the account's concurrency) for as long as a client reads,
+/// and the presigned-URL proxy needs no credentials: a few hundred slow readers of one valid
+/// URL must not take the account's concurrency from every function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamPace {
+    /// Once `grace` has passed, a stream delivering less than this on average ends.
+    pub min_bytes_per_sec: u64,
+    pub grace: std::time::Duration,
+    /// No stream lasts longer than this.
+    pub max_duration: std::time::Duration,
+}
+
+impl Default for StreamPace {
+    /// 64 KiB/s after 30 s (a 200 MB body at that rate takes under an hour, at Lambda's
+    /// 2 MB/s under two minutes), and 10 minutes in all.
+    fn default() -> Self {
+        Self {
+            min_bytes_per_sec: 64 * 1024,
+            grace: std::time::Duration::from_secs(30),
+            max_duration: std::time::Duration::from_secs(600),
+        }
+    }
+}
+
+impl StreamPace {
+    /// Why a stream that has delivered `delivered` bytes in `elapsed` must end, if it must.
+    pub fn verdict(&self, delivered: u64, elapsed: std::time::Duration) -> Option<&'static str> {
+        if elapsed > self.max_duration {
+            return Some("the stream took longer than its time limit");
+        }
+        let floor = u128::from(self.min_bytes_per_sec) * elapsed.as_millis() / 1000;
+        (elapsed > self.grace && u128::from(delivered) < floor)
+            .then_some("the client read the stream slower than the minimum rate")
+    }
+}
+
 /// One byte range (RFC 9110 §14.1.2). S3 serves one range per GET, so that is all we take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ByteRange {
@@ -110,6 +147,21 @@ pub fn ensure_streamable(content_length: u64, max_bytes: u64) -> Result<(), Doma
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stream_below_the_floor_after_the_grace_or_past_the_cap_ends() {
+        use std::time::Duration;
+        let pace = StreamPace {
+            min_bytes_per_sec: 1000,
+            grace: Duration::from_secs(10),
+            max_duration: Duration::from_secs(60),
+        };
+        let secs = Duration::from_secs;
+        assert_eq!(pace.verdict(0, secs(10)), None, "within the grace");
+        assert_eq!(pace.verdict(11_000, secs(11)), None, "at the floor");
+        assert!(pace.verdict(10_999, secs(11)).is_some(), "below it");
+        assert!(pace.verdict(u64::MAX, secs(61)).is_some(), "past the cap");
+    }
     use crate::error::ErrorKind;
 
     fn parse(value: &str) -> Result<Option<ByteRange>, (ErrorKind, &'static str)> {

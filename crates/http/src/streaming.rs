@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use filegate_core::content::Content;
 use filegate_domain::DomainError;
-use filegate_domain::byte_range::{ByteRange, invalid_range};
+use filegate_domain::byte_range::{ByteRange, StreamPace, invalid_range};
 use filegate_domain::download::is_inline_safe;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use http_body::{Frame, SizeHint};
@@ -83,7 +83,7 @@ impl StreamedObject {
     /// never S3's `x-amz-*`, cookies or the like), and makes the response safe to serve from
     /// the API's own origin: every type that is not inline-safe becomes an attachment, and
     /// nothing is sniffed or cached by others.
-    pub fn new(partial: bool, headers: &HeaderMap, body: Body) -> Self {
+    pub fn new(partial: bool, headers: &HeaderMap, body: Body, pace: StreamPace) -> Self {
         let mut kept = HeaderMap::with_capacity(DESCRIBING_HEADERS.len() + 3);
         for name in DESCRIBING_HEADERS {
             if let Some(value) = headers.get(name) {
@@ -121,7 +121,10 @@ impl StreamedObject {
                 StatusCode::OK
             },
             headers: kept,
-            body: Body::new(StallGuard::new(body, STALL_TIMEOUT)),
+            body: Body::new(PaceGuard::new(
+                Body::new(StallGuard::new(body, STALL_TIMEOUT)),
+                pace,
+            )),
         }
     }
 
@@ -206,6 +209,63 @@ impl http_body::Body for StallGuard {
     }
 }
 
+/// Ends a body whose client takes it too slowly ([`StreamPace`]), with an error, so that the
+/// connection (and the function instance) is let go. Time counts from the first poll; the
+/// verdict is taken whenever the body is polled, which a client that reads is doing.
+struct PaceGuard {
+    inner: Body,
+    pace: StreamPace,
+    started: Option<tokio::time::Instant>,
+    delivered: u64,
+}
+
+impl PaceGuard {
+    fn new(inner: Body, pace: StreamPace) -> Self {
+        Self {
+            inner,
+            pace,
+            started: None,
+            delivered: 0,
+        }
+    }
+}
+
+impl http_body::Body for PaceGuard {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let this = self.get_mut();
+        let now = tokio::time::Instant::now();
+        let started = *this.started.get_or_insert(now);
+        if let Some(reason) = this.pace.verdict(this.delivered, now - started) {
+            tracing::warn!(delivered = this.delivered, reason, "stream ended");
+            return Poll::Ready(Some(Err(axum::Error::new(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                reason,
+            )))));
+        }
+        let frame = Pin::new(&mut this.inner).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &frame
+            && let Some(data) = frame.data_ref()
+        {
+            this.delivered += data.len() as u64;
+        }
+        frame
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 /// `attachment`, keeping the file name parameters of `inline; filename=…`.
 fn as_attachment(disposition: Option<&HeaderValue>) -> HeaderValue {
     let params = disposition
@@ -231,7 +291,7 @@ impl IntoResponse for StreamedObject {
 
 /// The response to `GET /v1/files/{id}/content`: the file's bytes with its own type and
 /// disposition, or a 416 carrying `Content-Range: bytes */size`.
-pub fn content_response(content: Content) -> Response {
+pub fn content_response(content: Content, pace: StreamPace) -> Response {
     match content {
         Content::Stream(file) => {
             let mut headers = HeaderMap::new();
@@ -250,7 +310,7 @@ pub fn content_response(content: Content) -> Response {
             put(header::LAST_MODIFIED, file.last_modified);
             let partial = file.content_range.is_some();
             put(header::CONTENT_RANGE, file.content_range);
-            StreamedObject::new(partial, &headers, Body::new(file.body)).into_response()
+            StreamedObject::new(partial, &headers, Body::new(file.body), pace).into_response()
         }
         Content::RangeNotSatisfiable { size } => {
             range_not_satisfiable(HeaderValue::from_str(&format!("bytes */{size}")).ok())
@@ -336,7 +396,7 @@ mod tests {
         for (name, value) in pairs {
             upstream.insert(name.clone(), HeaderValue::from_static(value));
         }
-        StreamedObject::new(false, &upstream, Body::empty()).headers
+        StreamedObject::new(false, &upstream, Body::empty(), StreamPace::default()).headers
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The one config loader. Every setting is an environment variable, documented in the README.
 
-use filegate_domain::byte_range::LAMBDA_STREAM_LIMIT;
+use filegate_domain::byte_range::{LAMBDA_STREAM_LIMIT, StreamPace};
 use filegate_domain::file::{AllowedContentTypes, FileSize};
 use filegate_domain::secret::Secret;
 use filegate_domain::upload::UploadPolicy;
@@ -80,6 +80,9 @@ pub struct Config {
     /// Largest body the streaming proxy sends (`FILEGATE_PROXY_MAX_BYTES`); Lambda cuts
     /// streamed responses at 200 MB, so larger objects get 413 before the first byte.
     pub proxy_max_bytes: u64,
+    /// How slowly a client may take a stream (`FILEGATE_PROXY_MIN_RATE`,
+    /// `FILEGATE_PROXY_RATE_GRACE_SECS`, `FILEGATE_PROXY_MAX_SECS`).
+    pub stream_pace: StreamPace,
 }
 
 impl Config {
@@ -183,6 +186,30 @@ impl Config {
             endpoint_url: get("AWS_ENDPOINT_URL"),
             tls_native_roots,
             proxy_max_bytes: number("FILEGATE_PROXY_MAX_BYTES", LAMBDA_STREAM_LIMIT, 1, u64::MAX)?,
+            stream_pace: {
+                let default = StreamPace::default();
+                StreamPace {
+                    min_bytes_per_sec: number(
+                        "FILEGATE_PROXY_MIN_RATE",
+                        default.min_bytes_per_sec,
+                        0,
+                        u64::MAX,
+                    )?,
+                    grace: std::time::Duration::from_secs(number(
+                        "FILEGATE_PROXY_RATE_GRACE_SECS",
+                        default.grace.as_secs(),
+                        1,
+                        900,
+                    )?),
+                    // Lambda ends a function at 900 s in any case.
+                    max_duration: std::time::Duration::from_secs(number(
+                        "FILEGATE_PROXY_MAX_SECS",
+                        default.max_duration.as_secs(),
+                        1,
+                        900,
+                    )?),
+                }
+            },
             uploads: UploadPolicy {
                 max_upload_bytes: number(
                     "FILEGATE_MAX_UPLOAD_BYTES",

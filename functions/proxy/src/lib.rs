@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use filegate_core::content::ContentRequest;
 use filegate_domain::DomainError;
+use filegate_domain::byte_range::StreamPace;
 use filegate_domain::ids::FileId;
 use filegate_domain::principal::Scope;
 use filegate_http::extract::{Authenticated, Origin, PathId, QueryParams};
@@ -29,14 +30,26 @@ pub struct ProxyApi;
 pub fn router(state: AppState, proxy: PresignedProxy) -> Router {
     // GET only: axum would answer HEAD by running the GET (a full S3 read, and for content
     // an audit row for bytes never sent).
+    let pace = state.config.stream_pace;
     Router::new()
         .route("/v1/proxy/file", get(proxy_file).head(no_head))
-        .with_state(Arc::new(proxy))
+        .with_state(ProxyState {
+            proxy: Arc::new(proxy),
+            pace,
+        })
         .merge(
             Router::new()
                 .route("/v1/files/{id}/content", get(file_content).head(no_head))
                 .with_state(state),
         )
+}
+
+/// What the credential-less proxy route needs: the client for presigned URLs and how slowly
+/// a client may read.
+#[derive(Clone)]
+struct ProxyState {
+    proxy: Arc<PresignedProxy>,
+    pace: StreamPace,
 }
 
 async fn no_head() -> ApiError {
@@ -70,7 +83,7 @@ async fn no_head() -> ApiError {
     security(())
 )]
 async fn proxy_file(
-    State(proxy): State<Arc<PresignedProxy>>,
+    State(ProxyState { proxy, pace }): State<ProxyState>,
     QueryParams(query): QueryParams<ProxyQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -81,7 +94,7 @@ async fn proxy_file(
                 partial,
                 headers,
                 body,
-            } => StreamedObject::new(partial, &headers, Body::new(body)).into_response(),
+            } => StreamedObject::new(partial, &headers, Body::new(body), pace).into_response(),
             Proxied::RangeNotSatisfiable(content_range) => range_not_satisfiable(content_range),
         },
     )
@@ -124,5 +137,5 @@ async fn file_content(
         range: byte_range(&headers)?,
     };
     let content = state.files.content(&caller, &origin, &id, request).await?;
-    Ok(content_response(content))
+    Ok(content_response(content, state.config.stream_pace))
 }

@@ -621,3 +621,64 @@ async fn the_proxy_never_serves_active_content_inline() {
     );
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
 }
+
+/// Reads a streamed GET of `path_and_query` at about `bytes_per_sec` (`None`: as fast as it
+/// can) through a small receive buffer; returns the bytes read before the stream ended.
+async fn read_at(base: &str, path_and_query: &str, bytes_per_sec: Option<u64>) -> u64 {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let addr: std::net::SocketAddr = base.trim_start_matches("http://").parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    // A small window, so the server's sends follow the reads rather than the kernel's buffers.
+    socket.set_recv_buffer_size(64 * 1024).unwrap();
+    let mut stream = socket.connect(addr).await.unwrap();
+    let request =
+        format!("GET {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut total = 0u64;
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return total,
+            Ok(n) => total += n as u64,
+        }
+        if let Some(rate) = bytes_per_sec {
+            let pause = chunk.len() as f64 / rate as f64;
+            tokio::time::sleep(Duration::from_secs_f64(pause)).await;
+        }
+    }
+}
+
+/// A client reading below the minimum rate has its stream ended once the grace is over (the
+/// route needs no credentials, and each stream holds a function instance); a client that
+/// keeps up gets every byte.
+#[tokio::test]
+async fn a_reader_below_the_minimum_rate_is_cut_off() {
+    let app = spawn_app_with(TestOptions {
+        // 16 MiB/s after 1 s; at most 60 s.
+        stream_pace: Some((16 << 20, 1, 60)),
+        ..TestOptions::default()
+    })
+    .await;
+    let size = 64 << 20;
+    let bytes = noise(size, 11);
+    let file = app.uploaded_file(pdf("big.pdf", size), &bytes).await;
+    let id = file["id"].as_str().unwrap();
+    let url = download_url(&app, id).await;
+    let query = serde_urlencoded::to_string([("presigned_url", &url)]).unwrap();
+    let path = format!("/v1/proxy/file?{query}");
+
+    let started = std::time::Instant::now();
+    let slow = read_at(&app.base, &path, Some(1 << 20)).await;
+    assert!(slow < size as u64, "a 1 MiB/s reader got all {slow} bytes");
+    assert!(
+        started.elapsed() < Duration::from_secs(45),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let fast = read_at(&app.base, &path, None).await;
+    assert!(
+        fast > size as u64,
+        "a fast reader gets the body and its headers: {fast}"
+    );
+}
