@@ -1,6 +1,7 @@
 //! Stands in for Lambda's SQS event source mapping: long-polls the upload-events queue and
 //! hands each batch to the same handler the `auto-finalize` Lambda runs, deleting only the
-//! messages it did not report as failed.
+//! messages it did not report as failed. Like the mapping, which starts with five concurrent
+//! batches, it runs [`POLLERS`] of them, so a burst of uploads does not queue up behind one.
 
 use std::time::Duration;
 
@@ -9,7 +10,19 @@ use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 use filegate_core::FileService;
 use filegate_domain::error::ErrorChain;
 
+/// Batches handled at once.
+pub const POLLERS: usize = 5;
+
 pub async fn poll_upload_events(sqs: aws_sdk_sqs::Client, queue_url: String, files: FileService) {
+    let pollers: Vec<_> = (0..POLLERS)
+        .map(|_| tokio::spawn(poll(sqs.clone(), queue_url.clone(), files.clone())))
+        .collect();
+    for poller in pollers {
+        let _ = poller.await;
+    }
+}
+
+async fn poll(sqs: aws_sdk_sqs::Client, queue_url: String, files: FileService) {
     loop {
         let received = sqs
             .receive_message()

@@ -13,13 +13,18 @@ launcher adds it:
 - `TransactWriteItems` honours `ClientRequestToken` as DynamoDB does: the same request sent
   again with the same token within 10 minutes succeeds without being applied again, and the
   token with a different request is `IdempotentParameterMismatchException`.
+
+It also counts the requests it serves, by service and operation (`GET /_filegate/requests`),
+for the load benchmark's cost model.
 """
 
+import collections
 import copy
 import hashlib
 import io
 import json
 import os
+import urllib.parse
 import threading
 import time
 
@@ -126,6 +131,9 @@ def transact_write_items(environ, start_response):
     except ValueError:
         request = {}
     token = request.pop("ClientRequestToken", None) if isinstance(request, dict) else None
+    items = request.get("TransactItems") if isinstance(request, dict) else None
+    with requests_lock:
+        requests_served["dynamodb.TransactWriteItems.items"] += len(items or [])
     if not token:
         return list(moto(environ, start_response))
     digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
@@ -160,6 +168,47 @@ def transact_write_items(environ, start_response):
     return chunks
 
 
+requests_served = collections.Counter()
+requests_lock = threading.Lock()
+
+S3_SUBRESOURCES = ("tagging", "uploads", "uploadId", "partNumber", "list-type", "cors")
+
+
+def operation(environ):
+    """`service.Operation` of a request, as AWS bills it."""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target.startswith("DynamoDB_"):
+        return "dynamodb." + target.split(".", 1)[-1]
+    if target.startswith("AmazonSQS."):
+        return "sqs." + target.split(".", 1)[-1]
+    method = environ.get("REQUEST_METHOD", "GET")
+    query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    resource = next((r for r in S3_SUBRESOURCES if r in query), "")
+    names = {
+        ("PUT", ""): "PutObject",
+        ("GET", ""): "GetObject",
+        ("HEAD", ""): "HeadObject",
+        ("DELETE", ""): "DeleteObject",
+        ("PUT", "tagging"): "PutObjectTagging",
+        ("GET", "tagging"): "GetObjectTagging",
+        ("DELETE", "tagging"): "DeleteObjectTagging",
+        ("GET", "list-type"): "ListObjectsV2",
+    }
+    return "s3." + names.get((method, resource), f"{method} ?{resource}")
+
+
+def counted(environ, start_response):
+    if environ.get("PATH_INFO") == "/_filegate/requests":
+        with requests_lock:
+            body = json.dumps(dict(requests_served)).encode()
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [body]
+    name = operation(environ)
+    with requests_lock:
+        requests_served[name] += 1
+    return app(environ, start_response)
+
+
 def app(environ, start_response):
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     if target.startswith("DynamoDB"):
@@ -186,6 +235,6 @@ def die_with_parent():
 
 
 die_with_parent()
-server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+server = make_server("127.0.0.1", 0, counted, threaded=True, request_handler=MotoRequestHandler)
 print("PORT", server.server_port, flush=True)
 server.serve_forever()

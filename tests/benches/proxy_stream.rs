@@ -8,12 +8,11 @@
 // A benchmark: the table it prints is its result.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use filegate_local::emulator::Emulator;
 use filegate_local::{DEV_JWT_SECRET, mint_token};
+use filegate_tests::release_server::Server;
 use futures_util::StreamExt as _;
 use serde_json::{Value, json};
 
@@ -30,7 +29,12 @@ fn main() {
     );
     println!("|---|---|---:|---:|---:|---:|");
     for size in [16 * MIB, 1024 * MIB] {
-        let server = Server::start(&binary, emulator.endpoint());
+        let server = Server::start(
+            &binary,
+            emulator.endpoint(),
+            // Lambda's 200 MB limit does not apply to the local API.
+            &[("FILEGATE_PROXY_MAX_BYTES", (8 * 1024 * MIB).to_string())],
+        );
         let idle_rss = server.peak_rss_kib();
         let (direct, proxied, cpu) = runtime.block_on(measure(&server, size));
         let peak = server.peak_rss_kib();
@@ -149,76 +153,4 @@ async fn upload(http: &reqwest::Client, base: &str, size: u64) -> String {
         .await
         .unwrap();
     download["url"].as_str().unwrap().to_owned()
-}
-
-/// A release `filegate-local serve` on a free port against the bench's moto.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(binary: &Path, emulator: &str) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let name = format!(
-            "bench-{}",
-            std::process::id() as u64 * 1000 + u64::from(port)
-        );
-        let child = Command::new(binary)
-            .arg("serve")
-            .env("AWS_ENDPOINT_URL", emulator)
-            .env("FILEGATE_LOCAL_ADDR", format!("127.0.0.1:{port}"))
-            .env("FILEGATE_TABLE", &name)
-            .env("FILEGATE_BUCKET", &name)
-            .env("FILEGATE_LOCAL_QUEUE", &name)
-            // Lambda's 200 MB limit does not apply to the local API.
-            .env("FILEGATE_PROXY_MAX_BYTES", (8 * 1024 * MIB).to_string())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start filegate-local");
-        let base = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "filegate-local did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self { child, base }
-    }
-
-    /// User plus system CPU time so far (`/proc/<pid>/stat`, in clock ticks of 1/100 s).
-    fn cpu_seconds(&self) -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
-        // Fields after the command name, which is in parentheses and may hold spaces.
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .unwrap()
-            .1
-            .split_whitespace()
-            .collect();
-        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-        ticks as f64 / 100.0
-    }
-
-    /// `VmHWM`: the process's peak resident set so far.
-    fn peak_rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmHWM in /proc/<pid>/status")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

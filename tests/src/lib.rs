@@ -3,6 +3,7 @@
 
 pub mod checking_s3;
 pub mod lossy_link;
+pub mod release_server;
 
 use std::net::SocketAddr;
 use std::sync::OnceLock;
@@ -554,15 +555,20 @@ pub fn noise(size: usize, seed: u64) -> Vec<u8> {
 pub fn release_build(args: &[&str]) -> std::path::PathBuf {
     let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    // A target directory of its own: `cargo bench -p filegate-tests` resolves features for
+    // the tests' whole graph, `cargo build -p filegate-local` for the binary's alone, so in
+    // one directory each would rebuild what the other just built, on every run.
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| workspace.join("target"))
+        .join("bench-binaries");
     let status = std::process::Command::new(cargo)
         .current_dir(&workspace)
-        .args(["build", "--release", "--quiet"])
+        .args(["build", "--release", "--quiet", "--target-dir"])
+        .arg(&target)
         .args(args)
         .status()
         .expect("cargo build");
     assert!(status.success(), "release build failed");
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| workspace.join("target"))
-        .join("release")
+    target.join("release")
 }
