@@ -15,7 +15,9 @@ launcher adds it:
   token with a different request is `IdempotentParameterMismatchException`.
 
 It also counts the requests it serves, by service and operation (`GET /_filegate/requests`),
-for the load benchmark's cost model.
+for the load benchmark's cost model; and throttles DynamoDB on request, for fault tests
+(`POST /_filegate/throttle` with `{"table": name, "requests": n}`: the next n requests that
+touch that table get `ProvisionedThroughputExceededException`, as DynamoDB answers them).
 """
 
 import collections
@@ -197,12 +199,62 @@ def operation(environ):
     return "s3." + names.get((method, resource), f"{method} ?{resource}")
 
 
+# table name -> DynamoDB requests still to throttle
+throttled_tables = {}
+
+
+def tables_named(request):
+    """The tables a DynamoDB request names (a transaction names them per item)."""
+    if not isinstance(request, dict):
+        return set()
+    names = {request.get("TableName")}
+    for entry in request.get("TransactItems") or []:
+        for op in entry.values() if isinstance(entry, dict) else []:
+            if isinstance(op, dict):
+                names.add(op.get("TableName"))
+    return names - {None}
+
+
+def throttle(environ, start_response):
+    """Answers a DynamoDB request as throttled if it names a table being throttled."""
+    if not throttled_tables:
+        return None
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)
+    try:
+        request = json.loads(body)
+    except ValueError:
+        return None
+    with requests_lock:
+        hit = next((t for t in tables_named(request) if throttled_tables.get(t, 0) > 0), None)
+        if hit is None:
+            return None
+        throttled_tables[hit] -= 1
+    return json_error(
+        start_response,
+        "ProvisionedThroughputExceededException",
+        "The level of configured provisioned throughput for the table was exceeded.",
+    )
+
+
 def counted(environ, start_response):
-    if environ.get("PATH_INFO") == "/_filegate/requests":
+    path = environ.get("PATH_INFO")
+    if path == "/_filegate/requests":
         with requests_lock:
             body = json.dumps(dict(requests_served)).encode()
         start_response("200 OK", [("Content-Type", "application/json")])
         return [body]
+    if path == "/_filegate/throttle" and environ.get("REQUEST_METHOD") == "POST":
+        order = json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
+        with requests_lock:
+            throttled_tables[order["table"]] = int(order["requests"])
+        start_response("204 No Content", [])
+        return []
+    if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
+        refused = throttle(environ, start_response)
+        if refused is not None:
+            return refused
     name = operation(environ)
     with requests_lock:
         requests_served[name] += 1

@@ -170,3 +170,44 @@ async fn a_resent_client_request_token_is_the_first_answer() {
     );
     assert_eq!(read(&client, &table, "other").await, None);
 }
+
+/// DynamoDB throttling (injected at the emulator, for this test's table only): a short burst
+/// is retried away; a long one is `503 storage_unavailable`, with nothing written, and the
+/// same request succeeds once it passes.
+#[tokio::test]
+async fn throttled_writes_are_retried_then_503_and_never_half_written() {
+    let app = spawn_app().await;
+    let endpoint = app.state().config.endpoint_url.clone().unwrap();
+    let table = app.state().config.table.clone();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let throttle = |requests: u32| {
+        let request = http
+            .post(format!("{endpoint}/_filegate/throttle"))
+            .json(&serde_json::json!({"table": table, "requests": requests}))
+            .send();
+        async move { assert!(request.await.unwrap().status().is_success()) }
+    };
+    let declaration = filegate_tests::pdf("a.pdf", 10);
+    let declare = || app.post("/v1/files", &declaration);
+
+    throttle(2).await;
+    let r = declare().await;
+    assert_eq!(r.status, reqwest::StatusCode::CREATED, "{}", r.body);
+    let items = app.table_items().await;
+
+    throttle(1000).await;
+    let r = declare().await;
+    assert_eq!(
+        (r.status, r.code()),
+        (
+            reqwest::StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable"
+        ),
+        "{}",
+        r.body
+    );
+    throttle(0).await;
+    assert_eq!(app.table_items().await, items, "nothing half-written");
+    let r = declare().await;
+    assert_eq!(r.status, reqwest::StatusCode::CREATED, "{}", r.body);
+}
