@@ -54,6 +54,10 @@ pub struct TestOptions {
     pub lossy_link: bool,
     /// The streaming routes' pace: minimum rate (bytes/s), its grace and the cap (seconds).
     pub stream_pace: Option<(u64, u64, u64)>,
+    /// An emulator of this test's own (`TestApp::emulator`), to pause or kill.
+    pub own_emulator: bool,
+    /// AWS attempt and operation timeouts, in milliseconds.
+    pub aws_timeouts_ms: Option<(u64, u64)>,
 }
 
 pub struct TestApp {
@@ -64,6 +68,8 @@ pub struct TestApp {
     pub org: String,
     /// The link to the emulator, with [`TestOptions::lossy_link`].
     pub link: Option<lossy_link::LossyLink>,
+    /// This test's own emulator, with [`TestOptions::own_emulator`].
+    pub emulator: Option<Emulator>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -73,13 +79,22 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     let id = ulid::Ulid::generate().to_string().to_lowercase();
     let name = format!("fg-{id}");
+    let emulator = options.own_emulator.then(|| {
+        Emulator::start(&Emulator::default_python())
+            .unwrap_or_else(|e| panic!("{e} (scripts/setup installs it)"))
+    });
+    let upstream = emulator.as_ref().map_or_else(
+        || emulator_endpoint().to_owned(),
+        |e| e.endpoint().to_owned(),
+    );
     let link = match options.lossy_link {
-        true => Some(lossy_link::LossyLink::start(emulator_endpoint()).await),
+        true => Some(lossy_link::LossyLink::start(&upstream).await),
         false => None,
     };
-    let endpoint = link
-        .as_ref()
-        .map_or_else(|| emulator_endpoint().to_owned(), |l| l.endpoint.clone());
+    let endpoint = link.as_ref().map_or(upstream, |l| l.endpoint.clone());
+    let timeouts = options
+        .aws_timeouts_ms
+        .map(|(attempt, operation)| (attempt.to_string(), operation.to_string()));
     let max_upload = options.max_upload_bytes.map(|n| n.to_string());
     let proxy_max = options.proxy_max_bytes.map(|n| n.to_string());
     let pace = options
@@ -96,6 +111,8 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
             "FILEGATE_CORS_ALLOWED_ORIGINS" => options.cors_allowed_origins,
             "FILEGATE_PUBLIC_BASE_URL" => options.public_base_url,
             "FILEGATE_PROXY_MAX_BYTES" => proxy_max.as_deref(),
+            "FILEGATE_AWS_ATTEMPT_TIMEOUT_MS" => timeouts.as_ref().map(|t| t.0.as_str()),
+            "FILEGATE_AWS_OPERATION_TIMEOUT_MS" => timeouts.as_ref().map(|t| t.1.as_str()),
             "FILEGATE_PROXY_MIN_RATE" => pace.as_ref().map(|p| p.0.as_str()),
             "FILEGATE_PROXY_RATE_GRACE_SECS" => pace.as_ref().map(|p| p.1.as_str()),
             "FILEGATE_PROXY_MAX_SECS" => pace.as_ref().map(|p| p.2.as_str()),
@@ -118,6 +135,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         deployment,
         org: format!("org-{id}"),
         link,
+        emulator,
     }
 }
 

@@ -69,10 +69,11 @@ pub async fn emulator_sdk_config(config: &Config) -> SdkConfig {
         .await
 }
 
-fn timeouts() -> TimeoutConfig {
+fn timeouts(config: &Config) -> TimeoutConfig {
     TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(3))
-        .operation_attempt_timeout(Duration::from_secs(20))
+        .connect_timeout(Duration::from_secs(3).min(config.aws_attempt_timeout))
+        .operation_attempt_timeout(config.aws_attempt_timeout)
+        .operation_timeout(config.aws_operation_timeout)
         .build()
 }
 
@@ -80,7 +81,7 @@ fn loader(config: &Config) -> aws_config::ConfigLoader {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(config.region.clone()))
         .http_client(https_client(config.tls_native_roots))
-        .timeout_config(timeouts());
+        .timeout_config(timeouts(config));
     if let Some(endpoint) = &config.endpoint_url {
         loader = loader.endpoint_url(endpoint);
     }
@@ -95,7 +96,7 @@ fn lambda_sdk_config(config: &Config) -> SdkConfig {
             aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
         ))
         .http_client(https_client(config.tls_native_roots))
-        .timeout_config(timeouts())
+        .timeout_config(timeouts(config))
         .retry_config(RetryConfig::standard())
         .time_source(SharedTimeSource::default());
     if let Some(sleep) = aws_smithy_async::rt::sleep::default_async_sleep() {

@@ -66,6 +66,11 @@ pub struct Config {
     pub region: String,
     /// `AWS_ENDPOINT_URL`: an emulator. S3 then uses path-style addressing.
     pub endpoint_url: Option<String>,
+    /// How long one AWS request attempt, and one operation with its retries, may take
+    /// (`FILEGATE_AWS_ATTEMPT_TIMEOUT_MS`, `FILEGATE_AWS_OPERATION_TIMEOUT_MS`): a store that
+    /// hangs is a `503` well inside the function's 15 s, never a function killed mid-answer.
+    pub aws_attempt_timeout: std::time::Duration,
+    pub aws_operation_timeout: std::time::Duration,
     /// Also trust the system's CA roots (for TLS-intercepting proxies); by default only the
     /// Amazon Trust Services roots compiled into the binary are trusted.
     pub tls_native_roots: bool,
@@ -184,6 +189,18 @@ impl Config {
                 .or_else(|| get("AWS_DEFAULT_REGION"))
                 .ok_or(ConfigError::Missing("AWS_REGION"))?,
             endpoint_url: get("AWS_ENDPOINT_URL"),
+            aws_attempt_timeout: std::time::Duration::from_millis(number(
+                "FILEGATE_AWS_ATTEMPT_TIMEOUT_MS",
+                5_000,
+                100,
+                60_000,
+            )?),
+            aws_operation_timeout: std::time::Duration::from_millis(number(
+                "FILEGATE_AWS_OPERATION_TIMEOUT_MS",
+                12_000,
+                100,
+                300_000,
+            )?),
             tls_native_roots,
             proxy_max_bytes: number("FILEGATE_PROXY_MAX_BYTES", LAMBDA_STREAM_LIMIT, 1, u64::MAX)?,
             stream_pace: {

@@ -6,6 +6,7 @@ mod auth;
 mod downloads;
 mod emulator;
 mod events;
+mod faults;
 mod finalize;
 mod hardening;
 mod harness;
