@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, TransactWriteItem, Update};
+use aws_smithy_runtime_api::client::result::SdkError;
 
 use filegate_domain::audit::AuditEvent;
 use filegate_domain::file::{FileChange, FileFilter, FileRecord, FileStatus, UploadMismatch};
@@ -52,6 +54,27 @@ pub enum UpdateFileError {
     FolderNotFound(FolderId),
     #[error(transparent)]
     Storage(#[from] StorageError),
+}
+
+/// What a conditional `UpdateItem` left: the row as updated (with `ReturnValues` set), or
+/// `Conflict` when its condition failed.
+pub(super) fn updated_row(
+    op: StorageOperation,
+    result: Result<
+        UpdateItemOutput,
+        SdkError<UpdateItemError, aws_smithy_runtime_api::http::Response>,
+    >,
+) -> Result<Item, ChangeStatusError> {
+    match result {
+        Ok(out) => Ok(out.attributes.unwrap_or_default()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+        {
+            Err(ChangeStatusError::Conflict)
+        }
+        Err(e) => Err(StorageError::new(op, e).into()),
+    }
 }
 
 /// A move from one status to another, with what changes alongside it.
@@ -421,17 +444,8 @@ impl MetadataStore {
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
             .send()
             .await;
-        match result {
-            Ok(out) => serde_dynamo::from_item(out.attributes.unwrap_or_default())
-                .map_err(|e| StorageError::other(op, e).into()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Err(ChangeStatusError::Conflict)
-            }
-            Err(e) => Err(StorageError::new(op, e).into()),
-        }
+        serde_dynamo::from_item(updated_row(op, result)?)
+            .map_err(|e| StorageError::other(op, e).into())
     }
 
     /// Last step of a delete, once the object is gone: removes the marked row, gives back its

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use filegate_domain::file::{FileRecord, FileStatus};
 use filegate_domain::timestamp::Timestamp;
 
-use super::file_rows::ChangeStatusError;
+use super::file_rows::{ChangeStatusError, updated_row};
 use super::schema::{
     FILE_SK, Item, SWEEP_AT, SWEEP_MARGIN_SECS, SWEEP_PK, file_pk, shard_pk, str_value,
 };
@@ -87,16 +87,7 @@ impl MetadataStore {
             .set_expression_attribute_values(Some(as_read(file, [(":due", due.to_string())])))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Err(ChangeStatusError::Conflict)
-            }
-            Err(e) => Err(StorageError::new(op, e).into()),
-        }
+        updated_row(op, result).map(|_| ())
     }
 
     /// First step of removing an abandoned pending file: marks the row as being deleted (so
@@ -132,17 +123,8 @@ impl MetadataStore {
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
             .send()
             .await;
-        match result {
-            Ok(out) => serde_dynamo::from_item(out.attributes.unwrap_or_default())
-                .map_err(|e| StorageError::other(op, e).into()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Err(ChangeStatusError::Conflict)
-            }
-            Err(e) => Err(StorageError::new(op, e).into()),
-        }
+        serde_dynamo::from_item(updated_row(op, result)?)
+            .map_err(|e| StorageError::other(op, e).into())
     }
 }
 
