@@ -54,22 +54,41 @@ struct Steps {
 struct Client {
     http: reqwest::Client,
     base: String,
+    /// `503`s answered and retried, as the error tells a client to.
+    retried: std::sync::atomic::AtomicUsize,
 }
 
 impl Client {
+    /// Sends the request `make` builds, again after a backoff while the answer is `503`.
+    async fn send(&self, make: impl Fn() -> reqwest::RequestBuilder) -> reqwest::Response {
+        let mut backoff = Duration::from_millis(200);
+        for _ in 0..6 {
+            let response = make().send().await.unwrap();
+            if response.status() != reqwest::StatusCode::SERVICE_UNAVAILABLE {
+                return response;
+            }
+            self.retried
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tokio::time::sleep(backoff).await;
+            backoff *= 2;
+        }
+        make().send().await.unwrap()
+    }
+
     async fn upload(&self, token: &str, i: usize) -> Steps {
         let size = 1024 + (i * 7919) % 1024;
         let mut bytes: Vec<u8> = (0..size).map(|b| (b * 31 + i) as u8).collect();
         bytes[..5].copy_from_slice(b"%PDF-");
         let started = Instant::now();
+        let declaration = json!({"name": format!("doc-{i}.pdf"), "content_type": "application/pdf", "size_bytes": size});
         let created: Value = self
-            .http
-            .post(format!("{}/v1/files", self.base))
-            .bearer_auth(token)
-            .json(&json!({"name": format!("doc-{i}.pdf"), "content_type": "application/pdf", "size_bytes": size}))
-            .send()
+            .send(|| {
+                self.http
+                    .post(format!("{}/v1/files", self.base))
+                    .bearer_auth(token)
+                    .json(&declaration)
+            })
             .await
-            .unwrap()
             .json()
             .await
             .unwrap();
@@ -90,12 +109,12 @@ impl Client {
         let put = started.elapsed();
         let started = Instant::now();
         let finalized = self
-            .http
-            .post(format!("{}/v1/files/{id}/finalize", self.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
+            .send(|| {
+                self.http
+                    .post(format!("{}/v1/files/{id}/finalize", self.base))
+                    .bearer_auth(token)
+            })
+            .await;
         assert!(
             finalized.status().is_success(),
             "finalize {}",
@@ -162,6 +181,7 @@ async fn run(server: &Server, emulator: &Emulator, uploads: usize, in_flight: us
             .build()
             .unwrap(),
         base: server.base.clone(),
+        retried: std::sync::atomic::AtomicUsize::new(0),
     };
     let token = mint_token(DEV_JWT_SECRET, "load", "user_1", None, 24 * 3600);
     let before = request_counts(emulator.endpoint()).await;
@@ -217,9 +237,9 @@ async fn run(server: &Server, emulator: &Emulator, uploads: usize, in_flight: us
 
     println!("\n### {uploads} uploads, {in_flight} in flight\n");
     println!(
-        "| uploads/s | initiate p50 / p99 | PUT p50 / p99 | finalize p50 / p99 | API peak RSS | emulator peak RSS | rows | uploaded | objects | orphan objects | rows without object |"
+        "| uploads/s | initiate p50 / p99 | PUT p50 / p99 | finalize p50 / p99 | 503s retried | API peak RSS | emulator peak RSS | rows | uploaded | objects | orphan objects | rows without object |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let column = |f: fn(&Steps) -> Duration| {
         let mut values: Vec<Duration> = steps.iter().map(f).collect();
         format!(
@@ -234,8 +254,9 @@ async fn run(server: &Server, emulator: &Emulator, uploads: usize, in_flight: us
         column(|s| s.finalize),
     );
     println!(
-        "| {:.0} | {initiate} | {put} | {finalize} | {:.1} MiB | {:.1} MiB | {} | {uploaded} | {} | {orphan_objects} | {rows_without_object} |",
+        "| {:.0} | {initiate} | {put} | {finalize} | {} | {:.1} MiB | {:.1} MiB | {} | {uploaded} | {} | {orphan_objects} | {rows_without_object} |",
         uploads as f64 / elapsed.as_secs_f64(),
+        client.retried.load(std::sync::atomic::Ordering::Relaxed),
         server.peak_rss_kib() as f64 / 1024.0,
         peak_rss_kib(emulator.pid()) as f64 / 1024.0,
         rows.len(),
