@@ -27,6 +27,9 @@ pub const LOCAL_DEFAULTS: &[(&str, &str)] = &[
     ("FILEGATE_TABLE", "filegate-local"),
     ("FILEGATE_BUCKET", "filegate-local"),
     ("FILEGATE_JWT_SECRET", DEV_JWT_SECRET),
+    // An emulator on a busy laptop can be slower than AWS: more patience than in Lambda.
+    ("FILEGATE_AWS_ATTEMPT_TIMEOUT_MS", "20000"),
+    ("FILEGATE_AWS_OPERATION_TIMEOUT_MS", "60000"),
 ];
 
 /// All routes of all functions, in the layers each Lambda wraps its own in, plus

@@ -287,6 +287,10 @@ def die_with_parent():
 
 
 die_with_parent()
+# moto builds a service's app (importing its backend) on its first request, which on a busy
+# machine can take seconds: build them now, before anyone is told the port.
+for service in ("s3", "dynamodb", "sqs"):
+    moto.app_instances[service] = moto.create_app(service)
 server = make_server("127.0.0.1", 0, counted, threaded=True, request_handler=MotoRequestHandler)
 print("PORT", server.server_port, flush=True)
 server.serve_forever()

@@ -30,10 +30,14 @@ fn start() -> Local {
         }
     });
     let deadline = Instant::now() + Duration::from_secs(60);
+    let mut said = Vec::new();
     let base = loop {
         let line = stderr
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("filegate-local says where it listens within 60 s");
+            .unwrap_or_else(|e| {
+                panic!("filegate-local did not say where it listens within 60 s ({e}): {said:#?}")
+            });
+        said.push(line.clone());
         if let Some(rest) = line.strip_prefix("filegate is listening on ") {
             break rest.split_whitespace().next().unwrap().to_owned();
         }

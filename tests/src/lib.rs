@@ -92,9 +92,9 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         false => None,
     };
     let endpoint = link.as_ref().map_or(upstream, |l| l.endpoint.clone());
-    let timeouts = options
-        .aws_timeouts_ms
-        .map(|(attempt, operation)| (attempt.to_string(), operation.to_string()));
+    // The emulator on a busy CI machine can be slower than AWS: patience unless a test asks.
+    let (attempt, operation) = options.aws_timeouts_ms.unwrap_or((20_000, 60_000));
+    let timeouts = Some((attempt.to_string(), operation.to_string()));
     let max_upload = options.max_upload_bytes.map(|n| n.to_string());
     let proxy_max = options.proxy_max_bytes.map(|n| n.to_string());
     let pace = options
