@@ -5,8 +5,11 @@ It dies with its parent. Where filegate relies on DynamoDB behaviour that moto l
 launcher adds it:
 
 - requests are atomic: moto checks conditions and writes without a lock, so two racing
-  transactions could both pass their conditions; DynamoDB requests run one at a time here
+  transactions could both pass their conditions; DynamoDB requests apply one at a time here
   (S3 and SQS stay concurrent);
+- transactions conflict: one that touches an item of a transaction still in flight is
+  cancelled with `TransactionConflict`, and a single-item write of such an item is
+  `TransactionConflictException`, as in DynamoDB (serialized, moto never showed either);
 - a cancelled transaction rolls back the items it touched. moto deep-copies every table a
   transaction names as its rollback snapshot, so each write cost time and memory in
   proportion to the whole table;
@@ -34,6 +37,11 @@ import moto.dynamodb.models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.exceptions import (
+    ERROR_TYPE_PREFIX,
+    DynamodbException,
+    TransactionCanceledException,
+)
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -87,20 +95,102 @@ def _restore(table, hash_value, range_value, before):
         table.items[hash_value][range_value] = before
 
 
+def _item_id(table, op):
+    """What identifies the item an operation touches, across tables; None when the
+    operation names no table moto knows or no full key (moto then refuses it)."""
+    key = _item_key(table, op) if table is not None else None
+    if key is None:
+        return None
+    return table.name, str(key[0].value), None if key[1] is None else str(key[1].value)
+
+
+# The items of the transactions in flight, from the moment one arrives until it has applied
+# or been cancelled: DynamoDB cancels a transaction that touches one of them with
+# `TransactionConflict`, and refuses a PutItem, UpdateItem or DeleteItem of one with
+# `TransactionConflictException`. moto applies requests one at a time, so without this a hot
+# item (a busy folder's row) never shows the conflicts it has in AWS.
+_ongoing = set()
+_ongoing_lock = threading.Lock()
+_applying = threading.local()
+# How long a transaction stays in flight before it applies, besides the wait for its turn:
+# DynamoDB's own take some milliseconds. `FILEGATE_EMULATOR_TRANSACTION_MS`, or
+# `POST /_filegate/transactions {"hold_ms": n}`.
+transaction_hold = {"seconds": float(os.environ.get("FILEGATE_EMULATOR_TRANSACTION_MS") or 0) / 1000}
+
+
+class TransactionConflictException(DynamodbException):
+    def __init__(self):
+        super().__init__(
+            ERROR_TYPE_PREFIX + "TransactionConflictException",
+            "Transaction is ongoing for the item",
+        )
+
+
 def transact_write_items(self, transact_items):
-    touched = []
-    for entry in transact_items:
-        for op in entry.values():
-            table = self.tables.get(op.get("TableName")) if isinstance(op, dict) else None
-            key = _item_key(table, op) if table is not None else None
-            if key is not None:
-                touched.append((table, *key, copy.deepcopy(table.get_item(*key))))
+    ops = [op for entry in transact_items for op in entry.values() if isinstance(op, dict)]
+    with dynamodb:
+        ids = [_item_id(self.tables.get(op.get("TableName")), op) for op in ops]
+    with _ongoing_lock:
+        busy = [i is not None and i in _ongoing for i in ids]
+        if any(busy):
+            count("dynamodb.TransactWriteItems.conflicts")
+            raise TransactionCanceledException(
+                [
+                    ("TransactionConflict", "Transaction is ongoing for the item", None)
+                    if b
+                    else (None, None, None)
+                    for b in busy
+                ]
+            )
+        mine = {i for i in ids if i is not None}
+        _ongoing.update(mine)
     try:
-        return _moto_transact_write_items(self, transact_items)
-    except BaseException:
-        for table, hash_value, range_value, before in reversed(touched):
-            _restore(table, hash_value, range_value, before)
-        raise
+        if transaction_hold["seconds"]:
+            time.sleep(transaction_hold["seconds"])
+        with dynamodb:
+            _applying.active = True
+            try:
+                touched = []
+                for op, i in zip(ops, ids):
+                    if i is not None:
+                        table = self.tables[op["TableName"]]
+                        key = _item_key(table, op)
+                        touched.append((table, *key, copy.deepcopy(table.get_item(*key))))
+                try:
+                    return _moto_transact_write_items(self, transact_items)
+                except BaseException:
+                    for table, hash_value, range_value, before in reversed(touched):
+                        _restore(table, hash_value, range_value, before)
+                    raise
+            finally:
+                _applying.active = False
+    finally:
+        with _ongoing_lock:
+            _ongoing.difference_update(mine)
+
+
+def _refused_while_in_a_transaction(write):
+    """A single-item write, refused while a transaction in flight holds its item (moto's own
+    transactions apply through these methods, and are let through)."""
+
+    def checked(self, table_name, key_or_item, *args, **kwargs):
+        if not getattr(_applying, "active", False):
+            table = self.tables.get(table_name)
+            i = _item_id(table, {"Key": key_or_item})
+            with _ongoing_lock:
+                if i is not None and i in _ongoing:
+                    raise TransactionConflictException()
+        return write(self, table_name, key_or_item, *args, **kwargs)
+
+    return checked
+
+
+for _write in ("put_item", "update_item", "delete_item"):
+    setattr(
+        DynamoDBBackend,
+        _write,
+        _refused_while_in_a_transaction(getattr(DynamoDBBackend, _write)),
+    )
 
 
 DynamoDBBackend.transact_write_items = transact_write_items
@@ -122,56 +212,84 @@ def json_error(start_response, code, message):
     return [body.encode()]
 
 
-def transact_write_items(environ, start_response):
-    """A transaction with a ClientRequestToken: its first success is remembered, and the
-    same request with the same token is answered as it was instead of being applied again."""
+def request_body(environ):
+    """The request's body parsed as JSON (None when it is not JSON), left readable for moto."""
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length)
     environ["wsgi.input"] = io.BytesIO(body)
     try:
-        request = json.loads(body)
+        return json.loads(body)
     except ValueError:
-        request = {}
+        return None
+
+
+# Tokens of transactions being applied: the same token again meanwhile is
+# TransactionInProgressException (which the SDKs retry), as in DynamoDB.
+tokens_in_progress = set()
+tokens_lock = threading.Lock()
+
+
+def transact_write_items(environ, start_response):
+    """A transaction with a ClientRequestToken: its first success is remembered, and the
+    same request with the same token is answered as it was instead of being applied again."""
+    request = request_body(environ)
     token = request.pop("ClientRequestToken", None) if isinstance(request, dict) else None
     items = request.get("TransactItems") if isinstance(request, dict) else None
-    with requests_lock:
-        requests_served["dynamodb.TransactWriteItems.items"] += len(items or [])
+    count("dynamodb.TransactWriteItems.items", len(items or []))
     if not token:
         return list(moto(environ, start_response))
     digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
-    now = time.monotonic()
-    for old in [t for t, seen in succeeded_tokens.items() if seen[0] < now]:
-        del succeeded_tokens[old]
-    seen = succeeded_tokens.get(token)
-    if seen is not None:
-        if seen[1] != digest:
+    with tokens_lock:
+        now = time.monotonic()
+        for old in [t for t, seen in succeeded_tokens.items() if seen[0] < now]:
+            del succeeded_tokens[old]
+        seen = succeeded_tokens.get(token)
+        if seen is not None and seen[1] != digest:
             return json_error(
                 start_response,
                 "IdempotentParameterMismatchException",
                 "The request uses the same client token as a previous, but non-identical request.",
             )
-        start_response(seen[2], seen[3])
-        return [seen[4]]
+        if seen is not None:
+            start_response(seen[2], seen[3])
+            return [seen[4]]
+        if token in tokens_in_progress:
+            return json_error(
+                start_response,
+                "TransactionInProgressException",
+                "The transaction with the given request token is already in progress.",
+            )
+        tokens_in_progress.add(token)
     answered = {}
 
     def remember(status, headers, exc_info=None):
         answered["status"], answered["headers"] = status, list(headers)
         return start_response(status, headers, exc_info)
 
-    chunks = list(moto(environ, remember))
-    if answered.get("status", "").startswith("200"):
-        succeeded_tokens[token] = (
-            now + TOKEN_LIFETIME_SECONDS,
-            digest,
-            answered["status"],
-            answered["headers"],
-            b"".join(chunks),
-        )
+    chunks = []
+    try:
+        chunks = list(moto(environ, remember))
+    finally:
+        with tokens_lock:
+            tokens_in_progress.discard(token)
+            if answered.get("status", "").startswith("200"):
+                succeeded_tokens[token] = (
+                    now + TOKEN_LIFETIME_SECONDS,
+                    digest,
+                    answered["status"],
+                    answered["headers"],
+                    b"".join(chunks),
+                )
     return chunks
 
 
 requests_served = collections.Counter()
 requests_lock = threading.Lock()
+
+
+def count(name, n=1):
+    with requests_lock:
+        requests_served[name] += n
 
 S3_SUBRESOURCES = ("tagging", "uploads", "uploadId", "partNumber", "list-type", "cors")
 
@@ -219,13 +337,7 @@ def throttle(environ, start_response):
     """Answers a DynamoDB request as throttled if it names a table being throttled."""
     if not throttled_tables:
         return None
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    body = environ["wsgi.input"].read(length)
-    environ["wsgi.input"] = io.BytesIO(body)
-    try:
-        request = json.loads(body)
-    except ValueError:
-        return None
+    request = request_body(environ)
     with requests_lock:
         hit = next((t for t in tables_named(request) if throttled_tables.get(t, 0) > 0), None)
         if hit is None:
@@ -246,27 +358,30 @@ def counted(environ, start_response):
         start_response("200 OK", [("Content-Type", "application/json")])
         return [body]
     if path == "/_filegate/throttle" and environ.get("REQUEST_METHOD") == "POST":
-        order = json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
+        order = request_body(environ)
         with requests_lock:
             throttled_tables[order["table"]] = int(order["requests"])
+        start_response("204 No Content", [])
+        return []
+    if path == "/_filegate/transactions" and environ.get("REQUEST_METHOD") == "POST":
+        transaction_hold["seconds"] = int(request_body(environ)["hold_ms"]) / 1000
         start_response("204 No Content", [])
         return []
     if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
         refused = throttle(environ, start_response)
         if refused is not None:
             return refused
-    name = operation(environ)
-    with requests_lock:
-        requests_served[name] += 1
+    count(operation(environ))
     return app(environ, start_response)
 
 
 def app(environ, start_response):
     target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target.endswith(".TransactWriteItems"):
+        # Takes the DynamoDB lock itself, once its items are in flight.
+        return transact_write_items(environ, start_response)
     if target.startswith("DynamoDB"):
         with dynamodb:
-            if target.endswith(".TransactWriteItems"):
-                return transact_write_items(environ, start_response)
             return list(moto(environ, start_response))
     return moto(environ, start_response)
 

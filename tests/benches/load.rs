@@ -41,7 +41,13 @@ fn main() {
         &[("FILEGATE_LOCAL_SWEEP_SECS", "86400".to_owned())],
     );
     let runtime = tokio::runtime::Runtime::new().unwrap();
+    let busy = setting("FILEGATE_BENCH_BUSY_FOLDER", 500);
+    if std::env::var("FILEGATE_BENCH_ONLY").as_deref() == Ok("busy-folder") {
+        runtime.block_on(busy_folder(&Client::new(&server, busy), &emulator, busy));
+        return;
+    }
     runtime.block_on(run(&server, &emulator, uploads, in_flight));
+    runtime.block_on(busy_folder(&Client::new(&server, busy), &emulator, busy));
 }
 
 /// How long each step of one upload took.
@@ -59,6 +65,18 @@ struct Client {
 }
 
 impl Client {
+    fn new(server: &Server, in_flight: usize) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .no_proxy()
+                .pool_max_idle_per_host(in_flight)
+                .build()
+                .unwrap(),
+            base: server.base.clone(),
+            retried: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
     /// Sends the request `make` builds, again after a backoff while the answer is `503`.
     async fn send(&self, make: impl Fn() -> reqwest::RequestBuilder) -> reqwest::Response {
         let mut backoff = Duration::from_millis(200);
@@ -75,28 +93,31 @@ impl Client {
         make().send().await.unwrap()
     }
 
-    async fn upload(&self, token: &str, i: usize) -> Steps {
+    /// One upload (declare, PUT, finalize), into `folder` if given; `Err` says which step
+    /// failed, and how, once the `503` retries ran out.
+    async fn upload(&self, token: &str, i: usize, folder: Option<&str>) -> Result<Steps, String> {
         let size = 1024 + (i * 7919) % 1024;
         let mut bytes: Vec<u8> = (0..size).map(|b| (b * 31 + i) as u8).collect();
         bytes[..5].copy_from_slice(b"%PDF-");
         let started = Instant::now();
-        let declaration = json!({"name": format!("doc-{i}.pdf"), "content_type": "application/pdf", "size_bytes": size});
-        let created: Value = self
+        let mut declaration = json!({"name": format!("doc-{i}.pdf"), "content_type": "application/pdf", "size_bytes": size});
+        if let Some(folder) = folder {
+            declaration["folder"] = json!(folder);
+        }
+        let created = self
             .send(|| {
                 self.http
                     .post(format!("{}/v1/files", self.base))
                     .bearer_auth(token)
                     .json(&declaration)
             })
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
+        let status = created.status();
+        let created: Value = created.json().await.unwrap();
         let initiate = started.elapsed();
-        let id = created["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("initiate: {created}"))
-            .to_owned();
+        let Some(id) = created["id"].as_str().map(str::to_owned) else {
+            return Err(format!("initiate {status}: {created}"));
+        };
         let started = Instant::now();
         let mut put = self.http.put(created["upload"]["url"].as_str().unwrap());
         for (name, value) in created["upload"]["headers"].as_object().unwrap() {
@@ -115,16 +136,18 @@ impl Client {
                     .bearer_auth(token)
             })
             .await;
-        assert!(
-            finalized.status().is_success(),
-            "finalize {}",
-            finalized.status()
-        );
-        Steps {
+        if !finalized.status().is_success() {
+            return Err(format!(
+                "finalize {}: {}",
+                finalized.status(),
+                finalized.text().await.unwrap_or_default()
+            ));
+        }
+        Ok(Steps {
             initiate,
             put,
             finalize: started.elapsed(),
-        }
+        })
     }
 
     /// Every file of the token's organisation, by id, with its status.
@@ -174,21 +197,14 @@ async fn request_counts(endpoint: &str) -> BTreeMap<String, f64> {
 }
 
 async fn run(server: &Server, emulator: &Emulator, uploads: usize, in_flight: usize) {
-    let client = Client {
-        http: reqwest::Client::builder()
-            .no_proxy()
-            .pool_max_idle_per_host(in_flight)
-            .build()
-            .unwrap(),
-        base: server.base.clone(),
-        retried: std::sync::atomic::AtomicUsize::new(0),
-    };
+    let client = &Client::new(server, in_flight);
     let token = mint_token(DEV_JWT_SECRET, "load", "user_1", None, 24 * 3600);
+    let token = &token;
     let before = request_counts(emulator.endpoint()).await;
 
     let started = Instant::now();
     let steps: Vec<Steps> = futures_util::stream::iter(0..uploads)
-        .map(|i| client.upload(&token, i))
+        .map(|i| async move { client.upload(token, i, None).await.unwrap() })
         .buffer_unordered(in_flight)
         .collect()
         .await;
@@ -290,7 +306,8 @@ fn cost_model(per_upload: &BTreeMap<String, f64>) {
     let of = |service: &str| -> f64 {
         per_upload
             .iter()
-            .filter(|(k, _)| k.starts_with(service) && !k.ends_with(".items"))
+            // `dynamodb.TransactWriteItems.items` and `.conflicts` are not requests.
+            .filter(|(k, _)| k.starts_with(service) && k.matches('.').count() == 1)
             .map(|(_, v)| v)
             .sum()
     };
@@ -378,7 +395,7 @@ async fn latency_against_data_held(client: &Client) {
     let mut timings: BTreeMap<(&str, usize), Vec<Duration>> = BTreeMap::new();
     for round in 0..ROUNDS {
         for (token, held) in [(&small, 100), (&large, 10_000)] {
-            let steps = client.upload(token, 1_000_000 + round).await;
+            let steps = client.upload(token, 1_000_000 + round, None).await.unwrap();
             timings
                 .entry(("initiate", held))
                 .or_default()
@@ -442,5 +459,143 @@ async fn latency_against_data_held(client: &Client) {
             ms(large),
             large.as_secs_f64() / small.as_secs_f64()
         );
+    }
+}
+
+/// `uploads` uploads at once into one folder, then all of them deleted at once, then the
+/// folder. Every file joining or leaving the folder changes what the folder counts, so in
+/// AWS these transactions contend for one item: the emulator holds each transaction in
+/// flight for [`HOLD_MS`] (DynamoDB's own take milliseconds too) and cancels any that
+/// overlaps one in flight with `TransactionConflict`, as DynamoDB does.
+async fn busy_folder(client: &Client, emulator: &Emulator, uploads: usize) {
+    const HOLD_MS: u64 = 10;
+    let token = mint_token(DEV_JWT_SECRET, "busy-folder", "user_1", None, 24 * 3600);
+    let token = &token;
+    let folder: Value = client
+        .http
+        .post(format!("{}/v1/folders", client.base))
+        .bearer_auth(token)
+        .json(&json!({"name": "busy"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let folder = folder["id"].as_str().unwrap().to_owned();
+    let hold = |ms: u64| async move {
+        let r = reqwest::Client::new()
+            .post(format!("{}/_filegate/transactions", emulator.endpoint()))
+            .json(&json!({"hold_ms": ms}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    };
+    hold(HOLD_MS).await;
+    let before = request_counts(emulator.endpoint()).await;
+
+    let started = Instant::now();
+    let results: Vec<Result<Steps, String>> = futures_util::stream::iter(0..uploads)
+        .map(|i| client.upload(token, i, Some(&folder)))
+        .buffer_unordered(uploads)
+        .collect()
+        .await;
+    let upload_seconds = started.elapsed().as_secs_f64();
+    let upload_retries = client.retried.swap(0, std::sync::atomic::Ordering::Relaxed);
+    let failed: Vec<&String> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    let steps: Vec<&Steps> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    let mut in_folder = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut request = client
+            .http
+            .get(format!("{}/v1/files", client.base))
+            .bearer_auth(token)
+            .query(&[("folder", folder.as_str()), ("limit", "100")]);
+        if let Some(c) = &cursor {
+            request = request.query(&[("cursor", c)]);
+        }
+        let page: Value = request.send().await.unwrap().json().await.unwrap();
+        in_folder.extend(page["data"].as_array().unwrap().iter().map(|f| {
+            (
+                f["id"].as_str().unwrap().to_owned(),
+                f["status"].as_str().unwrap().to_owned(),
+            )
+        }));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    let uploaded = in_folder.iter().filter(|(_, s)| s == "uploaded").count();
+    let delete_folder = || async {
+        client
+            .send(|| {
+                client
+                    .http
+                    .delete(format!("{}/v1/folders/{folder}", client.base))
+                    .bearer_auth(token)
+            })
+            .await
+            .status()
+    };
+    let while_full = delete_folder().await;
+
+    let started = Instant::now();
+    let deletes: Vec<reqwest::StatusCode> = futures_util::stream::iter(&in_folder)
+        .map(|(id, _)| async move {
+            client
+                .send(|| {
+                    client
+                        .http
+                        .delete(format!("{}/v1/files/{id}", client.base))
+                        .bearer_auth(token)
+                })
+                .await
+                .status()
+        })
+        .buffer_unordered(uploads)
+        .collect()
+        .await;
+    let delete_seconds = started.elapsed().as_secs_f64();
+    let delete_retries = client.retried.swap(0, std::sync::atomic::Ordering::Relaxed);
+    let deletes_failed = deletes.iter().filter(|s| !s.is_success()).count();
+    let when_emptied = delete_folder().await;
+    hold(0).await;
+    let after = request_counts(emulator.endpoint()).await;
+    let delta =
+        |k: &str| after.get(k).copied().unwrap_or(0.0) - before.get(k).copied().unwrap_or(0.0);
+
+    println!(
+        "\n### A busy folder: {uploads} uploads at once into one folder, then {uploads} deletes at once (transactions held {HOLD_MS} ms)\n"
+    );
+    println!(
+        "| uploads failed | 503s retried (uploads / deletes) | transactions | cancelled by TransactionConflict | initiate p50 / p99 | finalize p50 / p99 | uploads took | uploaded in folder | folder delete while full | deletes failed | deletes took | folder delete once empty |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let column = |f: fn(&Steps) -> Duration| {
+        let mut values: Vec<Duration> = steps.iter().map(|s| f(s)).collect();
+        if values.is_empty() {
+            return "-".to_owned();
+        }
+        format!(
+            "{} / {}",
+            ms(percentile(&mut values, 0.5)),
+            ms(percentile(&mut values, 0.99))
+        )
+    };
+    println!(
+        "| {} | {upload_retries} / {delete_retries} | {:.0} | {:.0} | {} | {} | {upload_seconds:.1} s | {uploaded} | {} | {deletes_failed} | {delete_seconds:.1} s | {} |",
+        failed.len(),
+        delta("dynamodb.TransactWriteItems"),
+        delta("dynamodb.TransactWriteItems.conflicts"),
+        column(|s| s.initiate),
+        column(|s| s.finalize),
+        while_full.as_u16(),
+        when_emptied.as_u16(),
+    );
+    for failure in failed.iter().take(3) {
+        println!("\nfailed: {failure}");
     }
 }

@@ -97,6 +97,8 @@ impl StorageError {
                     "ThrottlingException"
                         | "ProvisionedThroughputExceededException"
                         | "RequestLimitExceeded"
+                        // A single-item write of an item a transaction holds.
+                        | "TransactionConflictException"
                         | "SlowDown"
                         | "ServiceUnavailable"
                         | "InternalServerError"

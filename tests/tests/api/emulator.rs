@@ -211,3 +211,102 @@ async fn throttled_writes_are_retried_then_503_and_never_half_written() {
     let r = declare().await;
     assert_eq!(r.status, reqwest::StatusCode::CREATED, "{}", r.body);
 }
+
+/// As DynamoDB does: while a transaction is in flight, another that touches one of its items
+/// is cancelled with `TransactionConflict` (and nothing of it applies), a single-item write
+/// of one of its items is `TransactionConflictException`, and transactions on other items go
+/// through. (moto alone applies requests one after another and never conflicts.)
+#[tokio::test]
+async fn a_transaction_on_an_item_in_flight_conflicts() {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    let app = filegate_tests::spawn_app_with(filegate_tests::TestOptions {
+        own_emulator: true,
+        ..Default::default()
+    })
+    .await;
+    let endpoint = app.emulator.as_ref().unwrap().endpoint().to_owned();
+    let client = Client::new(&app.deployment.sdk);
+    let table = app.state().config.table.clone();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let hold = |ms: u64| {
+        let request = http
+            .post(format!("{endpoint}/_filegate/transactions"))
+            .json(&serde_json::json!({"hold_ms": ms}))
+            .send();
+        async move { assert!(request.await.unwrap().status().is_success()) }
+    };
+    let bump = |pk: &str| {
+        TransactWriteItem::builder()
+            .update(
+                Update::builder()
+                    .table_name(&table)
+                    .set_key(Some(key(pk)))
+                    .update_expression("ADD n :one")
+                    .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    };
+    let put = |pk: &str| {
+        TransactWriteItem::builder()
+            .put(
+                Put::builder()
+                    .table_name(&table)
+                    .set_item(Some(item(pk, "1")))
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    };
+    let transact = |items: Vec<TransactWriteItem>| {
+        client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+    };
+
+    hold(600).await;
+    let first = tokio::spawn(transact(vec![bump("hot"), put("first")]));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let (second, other, single) = tokio::join!(
+        transact(vec![put("second"), bump("hot")]),
+        transact(vec![bump("cold"), put("other")]),
+        client
+            .update_item()
+            .table_name(&table)
+            .set_key(Some(key("hot")))
+            .update_expression("ADD n :one")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .send(),
+    );
+    first.await.unwrap().expect("the first transaction applies");
+    other.expect("a transaction on other items applies alongside");
+    let reasons: Vec<String> = match second.expect_err("conflicts").into_service_error() {
+        TransactWriteItemsError::TransactionCanceledException(e) => e
+            .cancellation_reasons()
+            .iter()
+            .map(|r| r.code().unwrap_or_default().to_owned())
+            .collect(),
+        other => panic!("not a cancellation: {other:?}"),
+    };
+    assert_eq!(reasons, ["None", "TransactionConflict"]);
+    let single = single.expect_err("a single write of an item in flight");
+    assert_eq!(
+        aws_sdk_dynamodb::error::ProvideErrorMetadata::code(&single),
+        Some("TransactionConflictException"),
+        "{single:?}"
+    );
+    assert_eq!(
+        read(&client, &table, "second").await,
+        None,
+        "nothing applied"
+    );
+    assert_eq!(read(&client, &table, "hot").await, Some(item("hot", "1")));
+
+    hold(0).await;
+    transact(vec![put("second"), bump("hot")])
+        .await
+        .expect("once the first is done");
+    assert_eq!(read(&client, &table, "hot").await, Some(item("hot", "2")));
+}
