@@ -123,7 +123,6 @@ impl FileService {
 
     /// Deletes an empty folder; `409 folder_not_empty` while it holds files or folders.
     pub async fn delete_folder(&self, caller: &Caller, id: &FolderId) -> Result<(), DomainError> {
-        let org = &caller.org;
         let not_empty = || {
             DomainError::conflict(
                 "folder_not_empty",
@@ -131,8 +130,9 @@ impl FileService {
             )
         };
         let folder = self.get_folder(caller, id).await?;
-        // Pending files do not count in the folder's counter; refuse while any is listed.
-        if self.store().has_listed_children(org, id).await? {
+        // Pending files hold no member row in the folder; refuse while any is listed. (This
+        // also covers children from before member rows, long since in the index.)
+        if self.store().has_listed_children(&caller.org, id).await? {
             return Err(not_empty());
         }
         match self.store().delete_folder(&folder).await {

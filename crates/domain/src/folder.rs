@@ -13,7 +13,7 @@ use crate::timestamp::Timestamp;
 /// Deepest chain of ancestors a move checks (each is one item of the move's transaction).
 pub const MAX_DEPTH: usize = 50;
 
-/// A folder as stored. Its row also carries the `children` counter the store maintains.
+/// A folder as stored. What it holds is kept beside it by the store (member rows).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FolderRecord {
     pub id: FolderId,

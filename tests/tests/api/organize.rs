@@ -439,10 +439,10 @@ async fn a_file_whose_folder_vanished_while_pending_lands_at_the_root() {
     );
 }
 
-/// The `children` counter alone (without the index check the API adds) keeps a folder with
-/// a file in it from being deleted, and a move gives the count back.
+/// Member rows alone (without the index check the API adds) keep a folder with a file in it
+/// from being deleted, and follow the file when it moves out, back in, and is deleted.
 #[tokio::test]
-async fn the_folder_counter_follows_finalize_moves_and_deletes() {
+async fn member_rows_follow_finalize_moves_and_deletes() {
     use filegate_store::metadata::DeleteFolderError;
     let app = spawn_app().await;
     let folder = app.create_folder("Counted", None).await;

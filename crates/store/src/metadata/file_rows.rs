@@ -3,20 +3,20 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use aws_smithy_runtime_api::client::result::SdkError;
 
-use filegate_domain::audit::AuditEvent;
+use filegate_domain::audit::{AuditAction, AuditEvent};
 use filegate_domain::file::{FileChange, FileFilter, FileRecord, FileStatus, UploadMismatch};
 use filegate_domain::ids::{FileId, FolderId, OrgId};
 use filegate_domain::page::Page;
 use filegate_domain::timestamp::Timestamp;
 
 use super::audit_rows::event_item;
+use super::folder_members::Settled;
 use super::schema::Item;
 use super::schema::{
-    FILE_SK, FOLDER_SK, SWEEP_AT, SWEEP_MARGIN_SECS, SWEEP_PK, children_pk, file_pk, folder_pk,
-    index_start, org_pk, parent_pk, status_pk, str_value, sweep_attributes, sweep_pk,
+    FILE_SK, SWEEP_AT, SWEEP_MARGIN_SECS, SWEEP_PK, children_pk, file_pk, index_start, org_pk, parent_pk, status_pk, str_value, sweep_attributes, sweep_pk,
 };
 use super::table::{Cancelled, IndexQuery, MetadataStore, cancellation, failed};
 use crate::error::{StorageError, StorageOperation};
@@ -106,9 +106,9 @@ impl MetadataStore {
             .await
     }
 
-    /// Writes new `pending` files and their audit events, all or nothing. Each folder a file
-    /// goes into must exist in the same transaction, so a file is never declared into a
-    /// folder that was deleted a moment before.
+    /// Writes new `pending` files and their audit events, all or nothing, once each folder a
+    /// file goes into has been read to exist. (A pending file does not hold its folder: if
+    /// the folder is deleted before the upload finishes, the file lands at the root.)
     pub async fn create_files(
         &self,
         files: &[FileRecord],
@@ -126,9 +126,10 @@ impl MetadataStore {
                 folders.push((file.org.clone(), folder));
             }
         }
-        // Folder checks first, so a cancellation reason's index maps back to a folder.
         for (org, folder) in &folders {
-            writes.push(self.folder_exists(org, folder).map_err(failed(op))?);
+            if !self.folder_exists(op, org, folder).await? {
+                return Err(CreateFilesError::FolderNotFound(*folder));
+            }
         }
         for file in files {
             let mut item = file_item(file).map_err(failed(op))?;
@@ -152,28 +153,10 @@ impl MetadataStore {
         match self.transact(writes).await {
             Ok(()) => Ok(()),
             Err(e) => match cancellation(&e) {
-                Some(Cancelled::Condition(i)) if i < folders.len() => {
-                    Err(CreateFilesError::FolderNotFound(folders[i].1))
-                }
-                // A concurrent write to the same folder row: worth a retry by the client.
                 Some(Cancelled::Contention) => Err(StorageError::new(op, *e).retryable().into()),
                 _ => Err(StorageError::new(op, *e).into()),
             },
         }
-    }
-
-    fn folder_exists(
-        &self,
-        org: &OrgId,
-        folder: &FolderId,
-    ) -> Result<TransactWriteItem, aws_sdk_dynamodb::error::BuildError> {
-        let check = ConditionCheck::builder()
-            .table_name(&self.table)
-            .key("pk", str_value(folder_pk(org, folder)))
-            .key("sk", str_value(FOLDER_SK))
-            .condition_expression("attribute_exists(pk)")
-            .build()?;
-        Ok(TransactWriteItem::builder().condition_check(check).build())
     }
 
     /// Moves a file from `change.from` to `change.to` and writes `event`, in one transaction
@@ -182,8 +165,8 @@ impl MetadataStore {
     /// audit row.
     ///
     /// A file leaving `pending` starts to count in its folder. If that folder was deleted
-    /// while the file was pending, the file lands at the root instead (recorded in the audit
-    /// event), rather than in a folder that no longer exists.
+    /// while the file was pending (or is deleted as it joins), the file lands at the root
+    /// instead (recorded in the audit event), rather than in a folder that no longer exists.
     pub async fn change_status(
         &self,
         file: &FileRecord,
@@ -198,26 +181,33 @@ impl MetadataStore {
         // so the count goes to the folder the file is actually in.
         let read_in = children_pk(&file.org, file.folder.as_ref());
         let mut to_root = false;
-        loop {
-            let attempt = self
-                .try_change_status(&file, change, &event, &read_in, joins_folder, to_root)
-                .await;
-            match attempt {
-                Ok(()) => break,
-                Err(TryChange::FolderGone) => {
-                    let Some(gone) = file.folder.take() else {
-                        return Err(ChangeStatusError::Conflict);
-                    };
-                    event = event.with_detail("folder_deleted", gone.to_string());
-                    to_root = true;
-                }
-                Err(TryChange::Conflict) => return Err(ChangeStatusError::Conflict),
-                Err(TryChange::Contended(e)) => {
-                    return Err(StorageError::new(op, *e).retryable().into());
-                }
-                Err(TryChange::Failed(e)) => return Err(StorageError::new(op, *e).into()),
-                Err(TryChange::Build(e)) => return Err(StorageError::other(op, e).into()),
+        if joins_folder
+            && let Some(folder) = file.folder
+            && !self.folder_exists(op, &file.org, &folder).await?
+        {
+            event = event.with_detail("folder_deleted", folder.to_string());
+            file.folder = None;
+            to_root = true;
+        }
+        let attempt = self
+            .try_change_status(&file, change, &event, &read_in, joins_folder, to_root)
+            .await;
+        match attempt {
+            Ok(()) => {}
+            Err(TryChange::Conflict) => return Err(ChangeStatusError::Conflict),
+            Err(TryChange::Contended(e)) => {
+                return Err(StorageError::new(op, *e).retryable().into());
             }
+            Err(TryChange::Failed(e)) => return Err(StorageError::new(op, *e).into()),
+            Err(TryChange::Build(e)) => return Err(StorageError::other(op, e).into()),
+        }
+        if joins_folder
+            && let Some(folder) = file.folder
+            && self.settle_in_folder(op, &file.org, &folder).await? == Settled::FolderGone
+        {
+            let event = event.with_detail("folder_deleted", folder.to_string());
+            self.leave_deleted_folder(&file, &folder, &[event]).await?;
+            file.folder = None;
         }
         file.status = change.to;
         file.updated_at = change.at;
@@ -295,17 +285,15 @@ impl MetadataStore {
             self.put_new(event_item(event).map_err(|e| TryChange::Build(build_error(e)))?)
                 .map_err(TryChange::Build)?,
         ];
-        let folder = file.folder.filter(|_| joins_folder);
-        if let Some(folder) = &folder {
+        if let Some(folder) = file.folder.filter(|_| joins_folder) {
             writes.push(
-                self.adjust_children(&file.org, folder, 1)
+                self.join_folder(&file.org, &folder, &file.id.to_string())
                     .map_err(TryChange::Build)?,
             );
         }
         match self.transact(writes).await {
             Ok(()) => Ok(()),
             Err(e) => match cancellation(&e) {
-                Some(Cancelled::Condition(2)) if folder.is_some() => Err(TryChange::FolderGone),
                 // Lost the race: the status moved on, or DynamoDB saw a concurrent
                 // transaction on the row. The caller re-reads and decides again.
                 Some(Cancelled::Condition(0)) => Err(TryChange::Conflict),
@@ -316,8 +304,8 @@ impl MetadataStore {
     }
 
     /// Renames and/or moves a file and writes `events`, only while the file is still as read
-    /// (same status and folder, not being deleted). A move of a file past `pending` moves its
-    /// count from one folder to the other; the target folder must exist either way.
+    /// (same status and folder, not being deleted). A file past `pending` leaves its old
+    /// folder and joins the new one; the target folder must exist either way.
     pub async fn update_file(
         &self,
         file: &FileRecord,
@@ -341,8 +329,10 @@ impl MetadataStore {
             values.insert(":name".to_owned(), str_value(name.as_str()));
         }
         let mut writes = Vec::new();
-        // (index of the write that checks the target folder, the folder)
-        let mut target_check = None;
+        let child = file.id.to_string();
+        let counted = counts_in_folder(file.status);
+        // The folder a counted file joins, to settle in once the move has applied.
+        let mut joined = None;
         if let Some(target) = &change.folder {
             set.push("folder = :folder, folder_pk = :new_folder_pk");
             values.insert(
@@ -353,17 +343,19 @@ impl MetadataStore {
                 ":new_folder_pk".to_owned(),
                 str_value(children_pk(org, target.as_ref())),
             );
-            let counted = counts_in_folder(file.status);
-            if let Some(folder) = target {
-                target_check = Some((writes.len() + 1, *folder));
-                writes.push(if counted {
-                    self.adjust_children(org, folder, 1).map_err(failed(op))?
-                } else {
-                    self.folder_exists(org, folder).map_err(failed(op))?
-                });
+            if let Some(folder) = target
+                && !self.folder_exists(op, org, folder).await?
+            {
+                return Err(UpdateFileError::FolderNotFound(*folder));
             }
-            if let (true, Some(old)) = (counted, &file.folder) {
-                writes.push(self.adjust_children(org, old, -1).map_err(failed(op))?);
+            if counted && *target != file.folder {
+                if let Some(folder) = target {
+                    writes.push(self.join_folder(org, folder, &child).map_err(failed(op))?);
+                    joined = Some(*folder);
+                }
+                if let Some(old) = &file.folder {
+                    writes.push(self.leave_folder(org, old, &child).map_err(failed(op))?);
+                }
             }
         }
         let mut names = HashMap::from([("#status".to_owned(), "status".to_owned())]);
@@ -400,12 +392,25 @@ impl MetadataStore {
                     updated.folder = folder;
                 }
                 updated.updated_at = at;
+                if let Some(folder) = joined
+                    && self.settle_in_folder(op, org, &folder).await? == Settled::FolderGone
+                {
+                    let events: Vec<AuditEvent> = events
+                        .iter()
+                        .map(|e| match e.action {
+                            AuditAction::FileMoved => {
+                                e.clone().with_detail("folder_deleted", folder.to_string())
+                            }
+                            _ => e.clone(),
+                        })
+                        .collect();
+                    self.leave_deleted_folder(&updated, &folder, &events)
+                        .await?;
+                    return Err(UpdateFileError::FolderNotFound(folder));
+                }
                 Ok(updated)
             }
             Err(e) => match cancellation(&e) {
-                Some(Cancelled::Condition(i)) if target_check.is_some_and(|(t, _)| t == i) => Err(
-                    UpdateFileError::FolderNotFound(target_check.expect("checked").1),
-                ),
                 Some(Cancelled::Condition(_)) => Err(UpdateFileError::Conflict),
                 Some(Cancelled::Contention) => Err(StorageError::new(op, *e).retryable().into()),
                 None => Err(StorageError::new(op, *e).into()),
@@ -472,7 +477,7 @@ impl MetadataStore {
         // The status is frozen since the mark, so this matches what the row counted.
         if let (true, Some(folder)) = (counts_in_folder(file.status), &file.folder) {
             writes.push(
-                self.adjust_children(&file.org, folder, -1)
+                self.leave_folder(&file.org, folder, &file.id.to_string())
                     .map_err(failed(op))?,
             );
         }
@@ -484,6 +489,48 @@ impl MetadataStore {
                 Some(Cancelled::Contention) => Err(StorageError::new(op, *e).retryable().into()),
                 _ => Err(StorageError::new(op, *e).into()),
             },
+        }
+    }
+
+    /// Moves `file`, which has just joined `gone`, to the root, and rewrites `events` (the
+    /// audit rows of that change, already written) to say so: `gone` was deleted before the
+    /// file's member row landed in it.
+    async fn leave_deleted_folder(
+        &self,
+        file: &FileRecord,
+        gone: &FolderId,
+        events: &[AuditEvent],
+    ) -> Result<(), StorageError> {
+        let op = StorageOperation::UpdateFile;
+        let org = &file.org;
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key("pk", str_value(file_pk(org, &file.id)))
+            .key("sk", str_value(FILE_SK))
+            .update_expression("SET folder = :null, folder_pk = :root")
+            .condition_expression("folder_pk = :gone")
+            .expression_attribute_values(":null", AttributeValue::Null(true))
+            .expression_attribute_values(":root", str_value(children_pk(org, None)))
+            .expression_attribute_values(":gone", str_value(children_pk(org, Some(gone))))
+            .build()
+            .map_err(failed(op))?;
+        let mut writes = vec![
+            TransactWriteItem::builder().update(update).build(),
+            self.leave_folder(org, gone, &file.id.to_string())
+                .map_err(failed(op))?,
+        ];
+        for event in events {
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(event_item(event).map_err(failed(op))?))
+                .build()
+                .map_err(failed(op))?;
+            writes.push(TransactWriteItem::builder().put(put).build());
+        }
+        match self.transact(writes).await {
+            // Moved on meanwhile: its member row went with that move.
+            Err(e) if matches!(cancellation(&e), Some(Cancelled::Condition(0))) => Ok(()),
+            other => other.map_err(|e| StorageError::new(op, *e)),
         }
     }
 
@@ -552,7 +599,6 @@ impl MetadataStore {
 
 /// Outcome of one attempt at a status change.
 enum TryChange {
-    FolderGone,
     Conflict,
     /// Still contended after the store's own retries.
     Contended(Box<super::table::TransactError>),

@@ -1,4 +1,4 @@
-//! Folder rows and their `children` counters.
+//! Folder rows; what they hold is in `folder_members`.
 
 use std::collections::HashMap;
 
@@ -10,6 +10,7 @@ use filegate_domain::ids::{FolderId, OrgId};
 use filegate_domain::page::Page;
 use filegate_domain::timestamp::Timestamp;
 
+use super::folder_members::{DELETING, Settled, delete_mark};
 use super::schema::Item;
 use super::schema::{FOLDER_SK, children_pk, folder_pk, index_start, org_pk, str_value};
 use super::table::{Cancelled, IndexQuery, MetadataStore, cancellation, failed};
@@ -54,31 +55,53 @@ impl MetadataStore {
             .await
     }
 
-    /// Writes a new folder and counts it in its parent, which must exist.
+    /// Writes a new folder into its parent, which must exist.
     pub async fn create_folder(&self, folder: &FolderRecord) -> Result<(), CreateFolderError> {
         let op = StorageOperation::CreateFolder;
+        let org = &folder.org;
+        let child = folder.id.to_string();
+        if let Some(parent) = &folder.parent
+            && !self.folder_exists(op, org, parent).await?
+        {
+            return Err(CreateFolderError::ParentNotFound(*parent));
+        }
         let mut writes = vec![
             self.put_new(folder_item(folder).map_err(failed(op))?)
                 .map_err(failed(op))?,
         ];
         if let Some(parent) = &folder.parent {
-            writes.push(
-                self.adjust_children(&folder.org, parent, 1)
-                    .map_err(failed(op))?,
-            );
+            writes.push(self.join_folder(org, parent, &child).map_err(failed(op))?);
         }
         match self.transact(writes).await {
-            Ok(()) => Ok(()),
-            Err(e) => match (cancellation(&e), folder.parent) {
-                (Some(Cancelled::Condition(1)), Some(parent)) => {
-                    Err(CreateFolderError::ParentNotFound(parent))
-                }
-                (Some(Cancelled::Contention), _) => {
-                    Err(StorageError::new(op, *e).retryable().into())
-                }
-                _ => Err(StorageError::new(op, *e).into()),
-            },
+            Ok(()) => {}
+            Err(e) => {
+                return Err(match cancellation(&e) {
+                    Some(Cancelled::Contention) => StorageError::new(op, *e).retryable().into(),
+                    _ => StorageError::new(op, *e).into(),
+                });
+            }
         }
+        let Some(parent) = &folder.parent else {
+            return Ok(());
+        };
+        if self.settle_in_folder(op, org, parent).await? == Settled::InFolder {
+            return Ok(());
+        }
+        // The parent was deleted as the folder was made: the new, empty folder goes too.
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .key("pk", str_value(folder_pk(org, &folder.id)))
+            .key("sk", str_value(FOLDER_SK))
+            .build()
+            .map_err(failed(op))?;
+        let writes = vec![
+            TransactWriteItem::builder().delete(delete).build(),
+            self.leave_folder(org, parent, &child).map_err(failed(op))?,
+        ];
+        self.transact(writes)
+            .await
+            .map_err(|e| StorageError::new(op, *e))?;
+        Err(CreateFolderError::ParentNotFound(*parent))
     }
 
     /// A page of folders, newest first: the sub-folders of `parent` (`Some(None)`: the root),
@@ -112,8 +135,8 @@ impl MetadataStore {
     }
 
     /// Whether anything (a file in any status, or a folder) lists `folder` as its folder. Read
-    /// from an index, so a child written a moment ago may not show yet; the `children`
-    /// counter is what makes deletes safe, this catches pending files, which it does not count.
+    /// from an index, so a child written a moment ago may not show yet; member rows are what
+    /// make deletes safe, this catches pending files, which have none.
     pub async fn has_listed_children(
         &self,
         org: &OrgId,
@@ -161,9 +184,11 @@ impl MetadataStore {
             names.insert("#name".to_owned(), "name".to_owned());
             values.insert(":name".to_owned(), str_value(name.as_str()));
         }
-        // Every other folder the move touches: its counter change and, for the new
-        // ancestors, the parent it must still have.
-        let mut touched: Vec<(FolderId, i64, Option<String>)> = Vec::new();
+        // The new ancestors must still have the parents they were read with; the folder
+        // leaves its old parent and joins the new one.
+        let mut writes = Vec::new();
+        let child = folder.id.to_string();
+        let mut joined = None;
         if let Some(target) = new_parent {
             set.push("parent = :parent, folder_pk = :new_parent_pk");
             values.insert(
@@ -175,17 +200,19 @@ impl MetadataStore {
                 str_value(children_pk(org, target.as_ref())),
             );
             for ancestor in new_ancestors {
-                touched.push((
-                    ancestor.id,
-                    0,
-                    Some(children_pk(org, ancestor.parent.as_ref())),
-                ));
+                writes.push(
+                    self.parent_unchanged(org, ancestor)
+                        .map_err(failed(op))?,
+                );
             }
-            if let Some(target) = target {
-                add_counter_change(&mut touched, target, 1);
-            }
-            if let Some(old) = folder.parent {
-                add_counter_change(&mut touched, old, -1);
+            if target != folder.parent {
+                if let Some(target) = target {
+                    writes.push(self.join_folder(org, &target, &child).map_err(failed(op))?);
+                    joined = Some(target);
+                }
+                if let Some(old) = folder.parent {
+                    writes.push(self.leave_folder(org, &old, &child).map_err(failed(op))?);
+                }
             }
         }
         let update = Update::builder()
@@ -198,15 +225,15 @@ impl MetadataStore {
             .set_expression_attribute_values(Some(values))
             .build()
             .map_err(failed(op))?;
-        let mut writes = vec![TransactWriteItem::builder().update(update).build()];
-        for (id, delta, parent_pk) in &touched {
-            writes.push(
-                self.touch_folder(org, id, *delta, parent_pk.as_deref())
-                    .map_err(failed(op))?,
-            );
-        }
+        writes.insert(0, TransactWriteItem::builder().update(update).build());
         match self.transact(writes).await {
             Ok(()) => {
+                if let Some(target) = joined
+                    && self.settle_in_folder(op, org, &target).await? == Settled::FolderGone
+                {
+                    self.leave_deleted_parent(folder, &target).await?;
+                    return Err(UpdateFolderError::Conflict);
+                }
                 let mut updated = folder.clone();
                 if let Some(name) = name {
                     updated.name = name.clone();
@@ -225,85 +252,129 @@ impl MetadataStore {
         }
     }
 
-    /// One transaction item for a folder a move touches: a counter change and/or a check
-    /// that its parent is still `parent_pk`.
-    fn touch_folder(
+    /// A transaction item that holds only while `ancestor` still has the parent it was read
+    /// with.
+    fn parent_unchanged(
         &self,
         org: &OrgId,
-        id: &FolderId,
-        delta: i64,
-        parent_pk: Option<&str>,
+        ancestor: &FolderRecord,
     ) -> Result<TransactWriteItem, aws_sdk_dynamodb::error::BuildError> {
-        let mut condition = "attribute_exists(pk)".to_owned();
-        let mut values: Item = HashMap::new();
-        if let Some(parent_pk) = parent_pk {
-            condition.push_str(" AND folder_pk = :parent_pk");
-            values.insert(":parent_pk".to_owned(), str_value(parent_pk));
-        }
-        if delta == 0 {
-            let check = ConditionCheck::builder()
-                .table_name(&self.table)
-                .key("pk", str_value(folder_pk(org, id)))
-                .key("sk", str_value(FOLDER_SK))
-                .condition_expression(condition)
-                .set_expression_attribute_values((!values.is_empty()).then_some(values))
-                .build()?;
-            return Ok(TransactWriteItem::builder().condition_check(check).build());
-        }
-        values.insert(":delta".to_owned(), AttributeValue::N(delta.to_string()));
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .key("pk", str_value(folder_pk(org, &ancestor.id)))
+            .key("sk", str_value(FOLDER_SK))
+            .condition_expression("attribute_exists(pk) AND folder_pk = :parent_pk")
+            .expression_attribute_values(
+                ":parent_pk",
+                str_value(children_pk(org, ancestor.parent.as_ref())),
+            )
+            .build()?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
+    }
+
+    /// Moves `folder`, which has just joined `gone`, to the root: `gone` was deleted before
+    /// the folder's member row landed in it.
+    async fn leave_deleted_parent(
+        &self,
+        folder: &FolderRecord,
+        gone: &FolderId,
+    ) -> Result<(), StorageError> {
+        let op = StorageOperation::UpdateFolder;
+        let org = &folder.org;
         let update = Update::builder()
+            .table_name(&self.table)
+            .key("pk", str_value(folder_pk(org, &folder.id)))
+            .key("sk", str_value(FOLDER_SK))
+            .update_expression("SET parent = :null, folder_pk = :root")
+            .condition_expression("folder_pk = :gone")
+            .expression_attribute_values(":null", AttributeValue::Null(true))
+            .expression_attribute_values(":root", str_value(children_pk(org, None)))
+            .expression_attribute_values(":gone", str_value(children_pk(org, Some(gone))))
+            .build()
+            .map_err(failed(op))?;
+        let writes = vec![
+            TransactWriteItem::builder().update(update).build(),
+            self.leave_folder(org, gone, &folder.id.to_string())
+                .map_err(failed(op))?,
+        ];
+        match self.transact(writes).await {
+            // Moved on meanwhile (by another move): its member row went with that move.
+            Err(e) if matches!(cancellation(&e), Some(Cancelled::Condition(0))) => Ok(()),
+            other => other.map_err(|e| StorageError::new(op, *e)),
+        }
+    }
+
+    /// Deletes a folder that holds nothing: marks it, checks that nothing is in it, and
+    /// deletes it only while the mark is still there (a child that joined meanwhile removes
+    /// the mark: see `folder_members`).
+    pub async fn delete_folder(&self, folder: &FolderRecord) -> Result<(), DeleteFolderError> {
+        let op = StorageOperation::DeleteFolder;
+        let (org, id) = (&folder.org, &folder.id);
+        let mark = delete_mark();
+        let marked = self
+            .client
+            .update_item()
             .table_name(&self.table)
             .key("pk", str_value(folder_pk(org, id)))
             .key("sk", str_value(FOLDER_SK))
-            .update_expression("ADD children :delta")
-            .condition_expression(condition)
-            .set_expression_attribute_values(Some(values))
-            .build()?;
-        Ok(TransactWriteItem::builder().update(update).build())
-    }
-
-    /// Deletes a folder whose `children` is zero, and gives back its place in its parent.
-    pub async fn delete_folder(&self, folder: &FolderRecord) -> Result<(), DeleteFolderError> {
-        let op = StorageOperation::DeleteFolder;
+            .update_expression("SET #d = :mark")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#d", DELETING)
+            .expression_attribute_values(":mark", mark.clone())
+            .send()
+            .await;
+        match marked {
+            Ok(_) => {}
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                return Err(DeleteFolderError::NotEmptyOrGone);
+            }
+            Err(e) => return Err(StorageError::new(op, e).into()),
+        }
+        if self.has_members(org, id).await? {
+            // A child that joined may have removed the mark already; a stale mark is harmless
+            // (the next joiner or delete replaces it).
+            let _ = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", str_value(folder_pk(org, id)))
+                .key("sk", str_value(FOLDER_SK))
+                .update_expression("REMOVE #d")
+                .condition_expression("#d = :mark")
+                .expression_attribute_names("#d", DELETING)
+                .expression_attribute_values(":mark", mark)
+                .send()
+                .await;
+            return Err(DeleteFolderError::NotEmptyOrGone);
+        }
         let delete = Delete::builder()
             .table_name(&self.table)
-            .key("pk", str_value(folder_pk(&folder.org, &folder.id)))
+            .key("pk", str_value(folder_pk(org, id)))
             .key("sk", str_value(FOLDER_SK))
-            .condition_expression(
-                "attribute_exists(pk) AND (attribute_not_exists(children) OR children = :zero)",
-            )
-            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .condition_expression("#d = :mark")
+            .expression_attribute_names("#d", DELETING)
+            .expression_attribute_values(":mark", mark)
             .build()
             .map_err(failed(op))?;
         let mut writes = vec![TransactWriteItem::builder().delete(delete).build()];
         if let Some(parent) = &folder.parent {
             writes.push(
-                self.adjust_children(&folder.org, parent, -1)
+                self.leave_folder(org, parent, &id.to_string())
                     .map_err(failed(op))?,
             );
         }
         match self.transact(writes).await {
             Ok(()) => Ok(()),
             Err(e) => match cancellation(&e) {
+                // A child joined after the check, and removed the mark.
                 Some(Cancelled::Condition(0)) => Err(DeleteFolderError::NotEmptyOrGone),
                 Some(Cancelled::Contention) => Err(StorageError::new(op, *e).retryable().into()),
                 _ => Err(StorageError::new(op, *e).into()),
             },
         }
-    }
-}
-
-/// Adds `delta` to the counter change of `id` in `touched`, adding it if absent: one folder
-/// may be both an ancestor to check and a parent to count, and a transaction may touch each
-/// item once.
-fn add_counter_change(
-    touched: &mut Vec<(FolderId, i64, Option<String>)>,
-    id: FolderId,
-    delta: i64,
-) {
-    match touched.iter_mut().find(|(f, _, _)| *f == id) {
-        Some(entry) => entry.1 += delta,
-        None => touched.push((id, delta, None)),
     }
 }
 
@@ -318,33 +389,4 @@ fn folder_item(folder: &FolderRecord) -> Result<Item, serde_dynamo::Error> {
         str_value(children_pk(org, folder.parent.as_ref())),
     );
     Ok(item)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_folder_touched_twice_in_a_move_becomes_one_item() {
-        let (a, b, c) = (FolderId::new(), FolderId::new(), FolderId::new());
-        // Moving from `b` into `a`, whose ancestors are `a`, `b`, `c`.
-        let mut touched = vec![
-            (a, 0, Some("pa".to_owned())),
-            (b, 0, Some("pb".to_owned())),
-            (c, 0, Some("root".to_owned())),
-        ];
-        add_counter_change(&mut touched, a, 1);
-        add_counter_change(&mut touched, b, -1);
-        assert_eq!(
-            touched,
-            vec![
-                (a, 1, Some("pa".to_owned())),
-                (b, -1, Some("pb".to_owned())),
-                (c, 0, Some("root".to_owned())),
-            ]
-        );
-        let d = FolderId::new();
-        add_counter_change(&mut touched, d, -1);
-        assert_eq!(touched.len(), 4);
-    }
 }

@@ -5,6 +5,7 @@
 mod api_key_rows;
 mod audit_rows;
 mod file_rows;
+mod folder_members;
 mod folder_rows;
 mod schema;
 mod sweep_rows;

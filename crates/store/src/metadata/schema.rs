@@ -7,6 +7,7 @@
 //! | file        | `ORG#<org>#FILE#<file id>`    | `FILE`       |
 //! | audit event | `ORG#<org>#FILE#<file id>`    | `EVT#<evt id>` (kept after the file goes) |
 //! | folder      | `ORG#<org>#FOLDER#<fldr id>`  | `FOLDER`     |
+//! | folder member | `ORG#<org>#FOLDER#<fldr id>` | `MEMBER#<file or fldr id>` |
 //! | API key     | `ORG#<org>#KEY#<key id>`      | `KEY`        |
 //! | key lookup  | `APIKEY#<sha-256 of secret>`  | `APIKEY`     |
 //!
@@ -21,9 +22,10 @@
 //! key `sweep_at`, a time): pending rows and rows being deleted carry those attributes, and
 //! lose them when they settle (see `sweep_rows`).
 //!
-//! Folder rows keep a `children` counter of their sub-folders and of their files past
-//! `pending`, changed in the same transaction as the child: a folder can only be deleted at
-//! zero, so a file with bytes never ends up in a deleted folder.
+//! What a folder holds (its sub-folders and its files past `pending`) is a member row per
+//! child in the folder's partition (`ORG#<org>#FOLDER#<fldr id>`, `MEMBER#<child id>`),
+//! written with the child: a folder is only deleted while it has none, so a file with bytes
+//! never ends up in a deleted folder (see `folder_members`).
 
 use std::collections::HashMap;
 

@@ -6,13 +6,12 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::BuildError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use aws_smithy_runtime_api::client::result::SdkError;
-use filegate_domain::ids::{FolderId, OrgId};
 use filegate_domain::page::Page;
 use serde::de::DeserializeOwned;
 
-use super::schema::{self, FOLDER_SK, Item, folder_pk, position_of, str_value};
+use super::schema::{self, Item, position_of, str_value};
 use crate::error::{StorageError, StorageOperation};
 
 pub(super) type TransactError =
@@ -262,25 +261,6 @@ impl MetadataStore {
             .condition_expression("attribute_not_exists(pk)")
             .build()?;
         Ok(TransactWriteItem::builder().put(put).build())
-    }
-
-    /// Adds `delta` to a folder's `children`, only while the folder exists (an `ADD` on a
-    /// missing row would create it).
-    pub(super) fn adjust_children(
-        &self,
-        org: &OrgId,
-        folder: &FolderId,
-        delta: i64,
-    ) -> Result<TransactWriteItem, BuildError> {
-        let update = Update::builder()
-            .table_name(&self.table)
-            .key("pk", str_value(folder_pk(org, folder)))
-            .key("sk", str_value(FOLDER_SK))
-            .update_expression("ADD children :delta")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":delta", AttributeValue::N(delta.to_string()))
-            .build()?;
-        Ok(TransactWriteItem::builder().update(update).build())
     }
 }
 
