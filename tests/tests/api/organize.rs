@@ -554,3 +554,148 @@ async fn a_file_moved_while_being_finalized_counts_in_its_new_folder() {
     );
     store.delete_folder(&folder(&a).await).await.unwrap();
 }
+
+fn folder_key(app: &filegate_tests::TestApp, folder_id: &str) -> (String, String) {
+    (
+        format!("ORG#{}#FOLDER#{folder_id}", app.org),
+        "FOLDER".to_owned(),
+    )
+}
+
+/// The rows in a folder's partition besides the folder's own: its member rows.
+async fn member_rows(app: &filegate_tests::TestApp, folder_id: &str) -> usize {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let client = aws_sdk_dynamodb::Client::new(&app.deployment.sdk);
+    let out = client
+        .query()
+        .table_name(&app.state().config.table)
+        .key_condition_expression("pk = :pk AND begins_with(sk, :m)")
+        .expression_attribute_values(":pk", AttributeValue::S(folder_key(app, folder_id).0))
+        .expression_attribute_values(":m", AttributeValue::S("MEMBER#".into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    out.items().len()
+}
+
+/// A folder delete that died after marking its folder leaves the mark behind: the next file
+/// to join the folder removes it (the folder is not empty, so that delete must not go on).
+#[tokio::test]
+async fn a_file_joining_a_marked_folder_removes_the_delete_mark() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let app = spawn_app().await;
+    let folder_id = app.create_folder("Marked", None).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let client = aws_sdk_dynamodb::Client::new(&app.deployment.sdk);
+    let table = app.state().config.table.clone();
+    let (pk, sk) = folder_key(&app, &folder_id);
+    let folder_row = || {
+        client
+            .get_item()
+            .table_name(&table)
+            .key("pk", AttributeValue::S(pk.clone()))
+            .key("sk", AttributeValue::S(sk.clone()))
+            .consistent_read(true)
+            .send()
+    };
+    client
+        .update_item()
+        .table_name(&table)
+        .key("pk", AttributeValue::S(pk.clone()))
+        .key("sk", AttributeValue::S(sk.clone()))
+        .update_expression("SET deleting = :mark")
+        .expression_attribute_values(":mark", AttributeValue::S("a-crashed-delete".into()))
+        .send()
+        .await
+        .unwrap();
+
+    let mut body = pdf("joins.pdf", 10);
+    body["folder"] = folder_id.clone().into();
+    let file = app.uploaded_file(body, &bytes_of(10, 3)).await;
+    assert_eq!(file["folder"], folder_id.as_str());
+    let row = folder_row().await.unwrap().item.unwrap();
+    assert!(!row.contains_key("deleting"), "mark left: {row:?}");
+    assert_eq!(member_rows(&app, &folder_id).await, 1);
+}
+
+/// A folder delete that found no members, racing a file moving into the folder whose member
+/// row lands after that check (each transaction held in flight 400 ms at the emulator, as a
+/// slow DynamoDB would): the folder goes, and the file, finding its folder gone, moves to
+/// the root, says so in the audit trail, and leaves no member row behind; the move answers
+/// `404 folder_not_found`.
+#[tokio::test]
+async fn a_file_joining_a_folder_as_it_is_deleted_lands_at_the_root() {
+    let app = filegate_tests::spawn_app_with(filegate_tests::TestOptions {
+        own_emulator: true,
+        ..Default::default()
+    })
+    .await;
+    let folder = app.create_folder("Going", None).await;
+    let folder_id = folder["id"].as_str().unwrap().to_owned();
+    let file = app
+        .uploaded_file(pdf("mover.pdf", 10), &bytes_of(10, 4))
+        .await;
+    let id = file["id"].as_str().unwrap().to_owned();
+    let org = filegate_domain::ids::OrgId::parse(&app.org).unwrap();
+    let record = app
+        .state()
+        .files
+        .store()
+        .get_folder(
+            &org,
+            &filegate_domain::ids::FolderId::parse(&folder_id).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let endpoint = app.emulator.as_ref().unwrap().endpoint().to_owned();
+    let hold = |ms: u64| {
+        let request = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap()
+            .post(format!("{endpoint}/_filegate/transactions"))
+            .json(&json!({"hold_ms": ms}))
+            .send();
+        async move { assert!(request.await.unwrap().status().is_success()) }
+    };
+
+    hold(400).await;
+    let store = app.state().files.store().clone();
+    let delete = tokio::spawn(async move { store.delete_folder(&record).await });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let moved = app
+        .patch(&format!("/v1/files/{id}"), &json!({"folder": folder_id}))
+        .await;
+    delete
+        .await
+        .unwrap()
+        .expect("the folder was empty when checked");
+    hold(0).await;
+
+    assert_eq!(
+        (moved.status, moved.code()),
+        (StatusCode::NOT_FOUND, "folder_not_found"),
+        "{}",
+        moved.body
+    );
+    let now = app.get(&format!("/v1/files/{id}")).await;
+    assert_eq!(now.body["folder"], json!(null), "{}", now.body);
+    let audit = app.get(&format!("/v1/files/{id}/audit")).await;
+    let moved_event = audit.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "file.moved")
+        .cloned()
+        .unwrap_or_else(|| panic!("{}", audit.body));
+    assert_eq!(moved_event["details"]["folder_deleted"], folder_id.as_str());
+    assert_eq!(member_rows(&app, &folder_id).await, 0);
+    assert_eq!(
+        app.get(&format!("/v1/folders/{folder_id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+}

@@ -16,7 +16,8 @@ use super::audit_rows::event_item;
 use super::folder_members::Settled;
 use super::schema::Item;
 use super::schema::{
-    FILE_SK, SWEEP_AT, SWEEP_MARGIN_SECS, SWEEP_PK, children_pk, file_pk, index_start, org_pk, parent_pk, status_pk, str_value, sweep_attributes, sweep_pk,
+    FILE_SK, SWEEP_AT, SWEEP_MARGIN_SECS, SWEEP_PK, children_pk, file_pk, index_start, org_pk,
+    parent_pk, status_pk, str_value, sweep_attributes, sweep_pk,
 };
 use super::table::{Cancelled, IndexQuery, MetadataStore, cancellation, failed};
 use crate::error::{StorageError, StorageOperation};

@@ -49,7 +49,10 @@ impl MetadataStore {
     ) -> Result<TransactWriteItem, BuildError> {
         let item = HashMap::from([
             ("pk".to_owned(), str_value(folder_pk(org, folder))),
-            ("sk".to_owned(), str_value(format!("{MEMBER_SK_PREFIX}{child}"))),
+            (
+                "sk".to_owned(),
+                str_value(format!("{MEMBER_SK_PREFIX}{child}")),
+            ),
         ]);
         let put = Put::builder()
             .table_name(&self.table)

@@ -200,10 +200,7 @@ impl MetadataStore {
                 str_value(children_pk(org, target.as_ref())),
             );
             for ancestor in new_ancestors {
-                writes.push(
-                    self.parent_unchanged(org, ancestor)
-                        .map_err(failed(op))?,
-                );
+                writes.push(self.parent_unchanged(org, ancestor).map_err(failed(op))?);
             }
             if target != folder.parent {
                 if let Some(target) = target {
