@@ -224,7 +224,7 @@ async fn run(server: &Server, emulator: &Emulator, uploads: usize, in_flight: us
     }
 
     // Nothing lost: every upload is a row and an object, and nothing else is.
-    let files = client.all_files(&token).await;
+    let files = client.all_files(token).await;
     let uploaded = files.values().filter(|s| *s == "uploaded").count();
     let config = filegate_store::config::Config::from_lookup(|k| match k {
         "AWS_REGION" => Some("us-east-1".into()),
@@ -290,7 +290,7 @@ async fn run(server: &Server, emulator: &Emulator, uploads: usize, in_flight: us
         .filter(|(_, v)| *v > 0.0)
         .collect();
     cost_model(&per_upload);
-    latency_against_data_held(&client).await;
+    latency_against_data_held(client).await;
 }
 
 /// AWS requests per upload, and what a million uploads cost at list prices (us-east-1,
