@@ -106,7 +106,44 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(filegate_finalize::FinalizeApi::openapi());
     doc.merge(filegate_metadata::MetadataApi::openapi());
     doc.merge(filegate_proxy::ProxyApi::openapi());
+    describe_path_ids(&mut doc);
     doc
+}
+
+/// Gives every `{id}` in a path the exact shape of its kind of id, so clients generated from
+/// the document, and fuzzers, know what is well-formed (anything else is `400 invalid_id`).
+fn describe_path_ids(doc: &mut utoipa::openapi::OpenApi) {
+    use filegate_domain::ids::{ApiKeyId, FileId, FolderId};
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    for (path, item) in &mut doc.paths.paths {
+        let prefix = [
+            ("/v1/files/", FileId::PREFIX),
+            ("/v1/folders/", FolderId::PREFIX),
+            ("/v1/api_keys/", ApiKeyId::PREFIX),
+        ]
+        .into_iter()
+        .find_map(|(start, prefix)| path.starts_with(start).then_some(prefix));
+        let Some(prefix) = prefix else { continue };
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for operation in operations.into_iter().flatten() {
+            for parameter in operation.parameters.iter_mut().flatten() {
+                if parameter.name == "id" && parameter.parameter_in == ParameterIn::Path {
+                    let shape = ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        // A ULID is 128 bits: 26 Crockford base32 digits, the first at most 7.
+                        .pattern(Some(format!("^{prefix}[0-7][0-9A-HJKMNP-TV-Z]{{25}}$")));
+                    parameter.schema = Some(shape.into());
+                }
+            }
+        }
+    }
 }
 
 /// A provisioned local deployment: resources created, clients and state built.

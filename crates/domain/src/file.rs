@@ -258,8 +258,16 @@ impl Sha256Checksum {
 pub struct Parent {
     /// 1–64 characters: letters, digits, `_`, `-`.
     #[serde(rename = "type")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "knowledge", pattern = "^[A-Za-z0-9_-]{1,64}$")
+    )]
     pub kind: String,
     /// 1–128 characters: letters, digits, `_`, `-`, `.`, `:`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "6501db8b", pattern = "^[A-Za-z0-9_.:-]{1,128}$")
+    )]
     pub id: String,
 }
 

@@ -17,6 +17,7 @@ mod organize;
 mod proxy;
 mod retries;
 mod sample_events;
+mod schema_fuzzing;
 mod sweeper;
 mod upload;
 mod validation;

@@ -16,7 +16,7 @@ pub struct CreateApiKeyRequest {
     #[schema(example = "billing-service")]
     pub name: String,
     /// One or more of `files:read`, `files:write`, `admin`.
-    #[schema(example = json!(["files:read", "files:write"]))]
+    #[schema(example = json!(["files:read", "files:write"]), min_items = 1)]
     pub scopes: Vec<String>,
 }
 

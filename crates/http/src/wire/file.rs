@@ -167,7 +167,7 @@ impl ListFilesQuery {
 #[serde(deny_unknown_fields)]
 pub struct ChangeStatusRequest {
     /// `processing`, `ready` or `failed`.
-    #[schema(example = "ready")]
+    #[schema(example = "ready", pattern = "^(processing|ready|failed)$")]
     pub status: String,
     /// Why the file failed: required with `failed`, refused otherwise. At most 1000
     /// characters.
