@@ -504,22 +504,15 @@ impl MetadataStore {
     ) -> Result<(), StorageError> {
         let op = StorageOperation::UpdateFile;
         let org = &file.org;
-        let update = Update::builder()
-            .table_name(&self.table)
-            .key("pk", str_value(file_pk(org, &file.id)))
-            .key("sk", str_value(FILE_SK))
-            .update_expression("SET folder = :null, folder_pk = :root")
-            .condition_expression("folder_pk = :gone")
-            .expression_attribute_values(":null", AttributeValue::Null(true))
-            .expression_attribute_values(":root", str_value(children_pk(org, None)))
-            .expression_attribute_values(":gone", str_value(children_pk(org, Some(gone))))
-            .build()
+        let mut writes = self
+            .leave_for_root(
+                (file_pk(org, &file.id), FILE_SK),
+                "folder",
+                org,
+                gone,
+                &file.id.to_string(),
+            )
             .map_err(failed(op))?;
-        let mut writes = vec![
-            TransactWriteItem::builder().update(update).build(),
-            self.leave_folder(org, gone, &file.id.to_string())
-                .map_err(failed(op))?,
-        ];
         for event in events {
             let put = Put::builder()
                 .table_name(&self.table)

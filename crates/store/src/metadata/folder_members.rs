@@ -17,11 +17,13 @@
 //!   ([`MetadataStore::settle_in_folder`] says which).
 
 use aws_sdk_dynamodb::error::{BuildError, ProvideErrorMetadata as _};
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_smithy_runtime_api::client::result::SdkError;
 use filegate_domain::ids::{FolderId, OrgId};
 use std::collections::HashMap;
 
-use super::schema::{FOLDER_SK, folder_pk, str_value};
+use super::schema::{FOLDER_SK, children_pk, folder_pk, str_value};
 use super::table::MetadataStore;
 use crate::error::{StorageError, StorageOperation};
 
@@ -76,6 +78,34 @@ impl MetadataStore {
         Ok(TransactWriteItem::builder().delete(delete).build())
     }
 
+    /// The transaction items that move a child (row `pk`, `sk`; `attr` names its folder)
+    /// that has just joined `gone` to the root, as `gone` was deleted before its member row
+    /// landed: only while it is still in `gone`, so that item's condition fails if it moved on.
+    pub(super) fn leave_for_root(
+        &self,
+        (pk, sk): (String, &str),
+        attr: &str,
+        org: &OrgId,
+        gone: &FolderId,
+        child: &str,
+    ) -> Result<Vec<TransactWriteItem>, BuildError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key("pk", str_value(pk))
+            .key("sk", str_value(sk))
+            .update_expression("SET #f = :null, folder_pk = :root")
+            .condition_expression("folder_pk = :gone")
+            .expression_attribute_names("#f", attr)
+            .expression_attribute_values(":null", AttributeValue::Null(true))
+            .expression_attribute_values(":root", str_value(children_pk(org, None)))
+            .expression_attribute_values(":gone", str_value(children_pk(org, Some(gone))))
+            .build()?;
+        Ok(vec![
+            TransactWriteItem::builder().update(update).build(),
+            self.leave_folder(org, gone, child)?,
+        ])
+    }
+
     /// Whether `folder` exists (a consistent read; a folder being deleted still does).
     pub(super) async fn folder_exists(
         &self,
@@ -83,6 +113,16 @@ impl MetadataStore {
         org: &OrgId,
         folder: &FolderId,
     ) -> Result<bool, StorageError> {
+        Ok(self.delete_mark_of(op, org, folder).await?.is_some())
+    }
+
+    /// `None` when `folder` is gone; else the mark of a delete under way, if any.
+    async fn delete_mark_of(
+        &self,
+        op: StorageOperation,
+        org: &OrgId,
+        folder: &FolderId,
+    ) -> Result<Option<Option<AttributeValue>>, StorageError> {
         let out = self
             .client
             .get_item()
@@ -90,11 +130,33 @@ impl MetadataStore {
             .key("pk", str_value(folder_pk(org, folder)))
             .key("sk", str_value(FOLDER_SK))
             .consistent_read(true)
-            .projection_expression("pk")
+            .projection_expression("pk, #d")
+            .expression_attribute_names("#d", DELETING)
             .send()
             .await
             .map_err(|e| StorageError::new(op, e))?;
-        Ok(out.item.is_some())
+        Ok(out.item.map(|mut item| item.remove(DELETING)))
+    }
+
+    /// Removes the delete mark `mark` from `folder`, if it is still that one.
+    pub(super) async fn clear_delete_mark(
+        &self,
+        org: &OrgId,
+        folder: &FolderId,
+        mark: AttributeValue,
+    ) -> Result<(), SdkError<UpdateItemError, aws_smithy_runtime_api::http::Response>> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", str_value(folder_pk(org, folder)))
+            .key("sk", str_value(FOLDER_SK))
+            .update_expression("REMOVE #d")
+            .condition_expression("#d = :mark")
+            .expression_attribute_names("#d", DELETING)
+            .expression_attribute_values(":mark", mark)
+            .send()
+            .await
+            .map(|_| ())
     }
 
     /// After a child's member row in `folder` has landed: clears a delete's mark, or reports
@@ -107,38 +169,14 @@ impl MetadataStore {
     ) -> Result<Settled, StorageError> {
         // Each round either settles or saw a new delete's mark come and go.
         for _ in 0..4 {
-            let out = self
-                .client
-                .get_item()
-                .table_name(&self.table)
-                .key("pk", str_value(folder_pk(org, folder)))
-                .key("sk", str_value(FOLDER_SK))
-                .consistent_read(true)
-                .projection_expression("#d")
-                .expression_attribute_names("#d", DELETING)
-                .send()
-                .await
-                .map_err(|e| StorageError::new(op, e))?;
-            let Some(mut item) = out.item else {
+            let Some(mark) = self.delete_mark_of(op, org, folder).await? else {
                 return Ok(Settled::FolderGone);
             };
-            let Some(mark) = item.remove(DELETING) else {
+            let Some(mark) = mark else {
                 return Ok(Settled::InFolder);
             };
-            let cleared = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key("pk", str_value(folder_pk(org, folder)))
-                .key("sk", str_value(FOLDER_SK))
-                .update_expression("REMOVE #d")
-                .condition_expression("#d = :mark")
-                .expression_attribute_names("#d", DELETING)
-                .expression_attribute_values(":mark", mark)
-                .send()
-                .await;
-            match cleared {
-                Ok(_) => return Ok(Settled::InFolder),
+            match self.clear_delete_mark(org, folder, mark).await {
+                Ok(()) => return Ok(Settled::InFolder),
                 // A new mark, or none: read again.
                 Err(e)
                     if e.as_service_error()

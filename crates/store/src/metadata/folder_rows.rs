@@ -278,22 +278,15 @@ impl MetadataStore {
     ) -> Result<(), StorageError> {
         let op = StorageOperation::UpdateFolder;
         let org = &folder.org;
-        let update = Update::builder()
-            .table_name(&self.table)
-            .key("pk", str_value(folder_pk(org, &folder.id)))
-            .key("sk", str_value(FOLDER_SK))
-            .update_expression("SET parent = :null, folder_pk = :root")
-            .condition_expression("folder_pk = :gone")
-            .expression_attribute_values(":null", AttributeValue::Null(true))
-            .expression_attribute_values(":root", str_value(children_pk(org, None)))
-            .expression_attribute_values(":gone", str_value(children_pk(org, Some(gone))))
-            .build()
+        let writes = self
+            .leave_for_root(
+                (folder_pk(org, &folder.id), FOLDER_SK),
+                "parent",
+                org,
+                gone,
+                &folder.id.to_string(),
+            )
             .map_err(failed(op))?;
-        let writes = vec![
-            TransactWriteItem::builder().update(update).build(),
-            self.leave_folder(org, gone, &folder.id.to_string())
-                .map_err(failed(op))?,
-        ];
         match self.transact(writes).await {
             // Moved on meanwhile (by another move): its member row went with that move.
             Err(e) if matches!(cancellation(&e), Some(Cancelled::Condition(0))) => Ok(()),
@@ -333,18 +326,7 @@ impl MetadataStore {
         if self.has_members(org, id).await? {
             // A child that joined may have removed the mark already; a stale mark is harmless
             // (the next joiner or delete replaces it).
-            let _ = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key("pk", str_value(folder_pk(org, id)))
-                .key("sk", str_value(FOLDER_SK))
-                .update_expression("REMOVE #d")
-                .condition_expression("#d = :mark")
-                .expression_attribute_names("#d", DELETING)
-                .expression_attribute_values(":mark", mark)
-                .send()
-                .await;
+            let _ = self.clear_delete_mark(org, id, mark).await;
             return Err(DeleteFolderError::NotEmptyOrGone);
         }
         let delete = Delete::builder()
