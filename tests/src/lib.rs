@@ -58,6 +58,8 @@ pub struct TestOptions {
     pub own_emulator: bool,
     /// AWS attempt and operation timeouts, in milliseconds.
     pub aws_timeouts_ms: Option<(u64, u64)>,
+    /// How long S3 may send nothing mid-stream, in seconds.
+    pub proxy_stall_secs: Option<u64>,
 }
 
 pub struct TestApp {
@@ -97,6 +99,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     let timeouts = Some((attempt.to_string(), operation.to_string()));
     let max_upload = options.max_upload_bytes.map(|n| n.to_string());
     let proxy_max = options.proxy_max_bytes.map(|n| n.to_string());
+    let stall = options.proxy_stall_secs.map(|n| n.to_string());
     let pace = options
         .stream_pace
         .map(|(rate, grace, max)| (rate.to_string(), grace.to_string(), max.to_string()));
@@ -116,6 +119,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
             "FILEGATE_PROXY_MIN_RATE" => pace.as_ref().map(|p| p.0.as_str()),
             "FILEGATE_PROXY_RATE_GRACE_SECS" => pace.as_ref().map(|p| p.1.as_str()),
             "FILEGATE_PROXY_MAX_SECS" => pace.as_ref().map(|p| p.2.as_str()),
+            "FILEGATE_PROXY_STALL_SECS" => stall.as_deref(),
             _ => None,
         }
         .map(str::to_owned)

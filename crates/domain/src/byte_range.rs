@@ -18,16 +18,21 @@ pub struct StreamPace {
     pub grace: std::time::Duration,
     /// No stream lasts longer than this.
     pub max_duration: std::time::Duration,
+    /// How long the source (S3) may send nothing while the stream waits for it: the SDK and
+    /// hyper time out connects and headers, never a body (aws-sdk-rust#1176), so without
+    /// this a stalled S3 connection would hold the function until Lambda's own timeout.
+    pub upstream_stall: std::time::Duration,
 }
 
 impl Default for StreamPace {
     /// 64 KiB/s after 30 s (a 200 MB body at that rate takes under an hour, at Lambda's
-    /// 2 MB/s under two minutes), and 10 minutes in all.
+    /// 2 MB/s under two minutes), 10 minutes in all, and S3 silent for 30 s at most.
     fn default() -> Self {
         Self {
             min_bytes_per_sec: 64 * 1024,
             grace: std::time::Duration::from_secs(30),
             max_duration: std::time::Duration::from_secs(600),
+            upstream_stall: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -155,6 +160,7 @@ mod tests {
             min_bytes_per_sec: 1000,
             grace: Duration::from_secs(10),
             max_duration: Duration::from_secs(60),
+            ..StreamPace::default()
         };
         let secs = Duration::from_secs;
         assert_eq!(pace.verdict(0, secs(10)), None, "within the grace");

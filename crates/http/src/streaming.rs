@@ -22,11 +22,6 @@ use http_body::{Frame, SizeHint};
 
 use crate::error::ApiError;
 
-/// How long S3 may send nothing, while we wait for it, before the stream is abandoned. The
-/// SDK and hyper time out connects and headers, never a body (aws-sdk-rust#1176); without
-/// this a stalled connection would hold the function until Lambda's own timeout.
-pub const STALL_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// 416, with the object's size when known so the client can ask again.
 pub fn range_not_satisfiable(content_range: Option<HeaderValue>) -> Response {
     let mut response = ApiError::from(
@@ -122,7 +117,7 @@ impl StreamedObject {
             },
             headers: kept,
             body: Body::new(PaceGuard::new(
-                Body::new(StallGuard::new(body, STALL_TIMEOUT)),
+                Body::new(StallGuard::new(body, pace.upstream_stall)),
                 pace,
             )),
         }

@@ -85,8 +85,8 @@ pub struct Config {
     /// Largest body the streaming proxy sends (`FILEGATE_PROXY_MAX_BYTES`); Lambda cuts
     /// streamed responses at 200 MB, so larger objects get 413 before the first byte.
     pub proxy_max_bytes: u64,
-    /// How slowly a client may take a stream (`FILEGATE_PROXY_MIN_RATE`,
-    /// `FILEGATE_PROXY_RATE_GRACE_SECS`, `FILEGATE_PROXY_MAX_SECS`).
+    /// How slowly a client may take a stream, and S3 may feed it (`FILEGATE_PROXY_MIN_RATE`,
+    /// `FILEGATE_PROXY_RATE_GRACE_SECS`, `FILEGATE_PROXY_MAX_SECS`, `FILEGATE_PROXY_STALL_SECS`).
     pub stream_pace: StreamPace,
 }
 
@@ -222,6 +222,12 @@ impl Config {
                     max_duration: std::time::Duration::from_secs(number(
                         "FILEGATE_PROXY_MAX_SECS",
                         default.max_duration.as_secs(),
+                        1,
+                        900,
+                    )?),
+                    upstream_stall: std::time::Duration::from_secs(number(
+                        "FILEGATE_PROXY_STALL_SECS",
+                        default.upstream_stall.as_secs(),
                         1,
                         900,
                     )?),

@@ -108,3 +108,82 @@ async fn a_dead_emulator_is_503_at_once() {
         &answered("delete", app.delete(&format!("/v1/files/{id}"))).await,
     );
 }
+
+/// A stream through the proxy whose S3 pauses mid-body (SIGSTOP after the first bytes): the
+/// stream ends short of its `Content-Length` once S3 has sent nothing for the stall limit
+/// (2 s here) instead of holding the function until Lambda's timeout; a stream asked for
+/// while S3 is paused is `502 upstream_timeout` within the proxy's header timeout (10 s);
+/// once S3 is back, the same URL streams the whole object.
+#[tokio::test]
+async fn a_proxy_stream_whose_s3_pauses_ends_and_the_same_url_then_streams() {
+    use futures_util::StreamExt as _;
+    const SIZE: usize = 32 << 20;
+    let app = spawn_app_with(TestOptions {
+        own_emulator: true,
+        aws_timeouts_ms: Some((500, 2_000)),
+        proxy_stall_secs: Some(2),
+        ..TestOptions::default()
+    })
+    .await;
+    let bytes = bytes_of(SIZE, 5);
+    let file = app.uploaded_file(pdf("big.pdf", SIZE), &bytes).await;
+    let id = file["id"].as_str().unwrap();
+    let r = app
+        .post(
+            &format!("/v1/files/{id}/download_url"),
+            &serde_json::json!({}),
+        )
+        .await;
+    let url = r.body["url"].as_str().unwrap().to_owned();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let stream = || {
+        http.get(format!("{}/v1/proxy/file", app.base))
+            .query(&[("presigned_url", &url)])
+            .send()
+    };
+
+    let response = stream().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let length = response.content_length().unwrap();
+    let mut body = response.bytes_stream();
+    let mut received = body.next().await.unwrap().unwrap().len() as u64;
+    signal(&app, "STOP");
+    let started = Instant::now();
+    let ended_with_error = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(chunk) = body.next().await {
+            match chunk {
+                Ok(chunk) => received += chunk.len() as u64,
+                Err(_) => return true,
+            }
+        }
+        false
+    })
+    .await
+    .expect("the stream hung with S3 paused");
+    let waited = started.elapsed();
+    assert!(
+        ended_with_error && received < length,
+        "{received} of {length} bytes, ended with an error: {ended_with_error}"
+    );
+    let asked = Instant::now();
+    let r = tokio::time::timeout(Duration::from_secs(15), async {
+        TestResponse::read(stream().await.unwrap()).await
+    })
+    .await
+    .expect("a stream asked for with S3 paused got no answer");
+    let asked = asked.elapsed();
+    signal(&app, "CONT");
+    assert!(waited < Duration::from_secs(10), "ended after {waited:?}");
+    assert!(asked < Duration::from_secs(12), "answered after {asked:?}");
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_GATEWAY, "upstream_timeout"),
+        "{}",
+        r.body
+    );
+
+    let response = stream().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let whole = response.bytes().await.unwrap();
+    assert!(whole == bytes, "the same bytes once S3 is back");
+}
