@@ -106,25 +106,33 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(filegate_finalize::FinalizeApi::openapi());
     doc.merge(filegate_metadata::MetadataApi::openapi());
     doc.merge(filegate_proxy::ProxyApi::openapi());
-    describe_path_ids(&mut doc);
+    describe_id_shapes(&mut doc);
     doc
 }
 
-/// Gives every `{id}` in a path the exact shape of its kind of id, so clients generated from
-/// the document, and fuzzers, know what is well-formed (anything else is `400 invalid_id`).
-fn describe_path_ids(doc: &mut utoipa::openapi::OpenApi) {
-    use filegate_domain::ids::{ApiKeyId, FileId, FolderId};
+/// Gives ids their exact shape in the document, so clients generated from it, and fuzzers,
+/// know what is well-formed (anything else is `400 invalid_id`): every `{id}` in a path,
+/// and every `folder` or `parent` that is a folder id (in a query, also `root`).
+fn describe_id_shapes(doc: &mut utoipa::openapi::OpenApi) {
+    use filegate_domain::ids::{ApiKeyId, FileId, FolderId, id_pattern};
+    use utoipa::openapi::RefOr;
     use utoipa::openapi::path::ParameterIn;
-    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+    let folder = id_pattern(FolderId::PREFIX);
+    let folder_or_root = format!("^(root|{})$", folder.trim_matches(['^', '$']));
+    let string_with = |pattern: &str| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(pattern))
+    };
     for (path, item) in &mut doc.paths.paths {
-        let prefix = [
+        let path_id = [
             ("/v1/files/", FileId::PREFIX),
             ("/v1/folders/", FolderId::PREFIX),
             ("/v1/api_keys/", ApiKeyId::PREFIX),
         ]
         .into_iter()
-        .find_map(|(start, prefix)| path.starts_with(start).then_some(prefix));
-        let Some(prefix) = prefix else { continue };
+        .find_map(|(start, prefix)| path.starts_with(start).then(|| id_pattern(prefix)));
         let operations = [
             &mut item.get,
             &mut item.post,
@@ -134,13 +142,36 @@ fn describe_path_ids(doc: &mut utoipa::openapi::OpenApi) {
         ];
         for operation in operations.into_iter().flatten() {
             for parameter in operation.parameters.iter_mut().flatten() {
-                if parameter.name == "id" && parameter.parameter_in == ParameterIn::Path {
-                    let shape = ObjectBuilder::new()
-                        .schema_type(Type::String)
-                        // A ULID is 128 bits: 26 Crockford base32 digits, the first at most 7.
-                        .pattern(Some(format!("^{prefix}[0-7][0-9A-HJKMNP-TV-Z]{{25}}$")));
-                    parameter.schema = Some(shape.into());
+                let pattern = match (&parameter.parameter_in, parameter.name.as_str()) {
+                    (ParameterIn::Path, "id") => path_id.as_deref(),
+                    (ParameterIn::Query, "folder" | "parent") => Some(folder_or_root.as_str()),
+                    _ => None,
+                };
+                if let Some(pattern) = pattern {
+                    parameter.schema = Some(string_with(pattern).into());
                 }
+            }
+        }
+    }
+    let schemas = doc
+        .components
+        .iter_mut()
+        .flat_map(|c| c.schemas.values_mut());
+    for schema in schemas {
+        let RefOr::T(Schema::Object(object)) = schema else {
+            continue;
+        };
+        for (name, property) in &mut object.properties {
+            if let ("folder" | "parent", RefOr::T(Schema::Object(field))) =
+                (name.as_str(), property)
+                && field.pattern.is_none()
+                && match &field.schema_type {
+                    SchemaType::Type(t) => *t == Type::String,
+                    SchemaType::Array(types) => types.contains(&Type::String),
+                    SchemaType::AnyValue => false,
+                }
+            {
+                field.pattern = Some(folder.clone());
             }
         }
     }

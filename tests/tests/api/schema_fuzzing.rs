@@ -31,9 +31,12 @@ async fn generated_requests_get_documented_answers_and_never_a_5xx() {
         .args(["--url", &app.base])
         .args(["--header", &format!("Authorization: Bearer {token}")])
         .args(["--checks", "all"])
-        // What it would add: that every request the document allows is accepted. For
-        // these operations the document cannot say what is valid: opaque list cursors, a
-        // `Range` value, `parent_type` only with `parent_id`, a scope name, and a presigned URL (only S3's signature makes one valid).
+        // What it would add: that every request the document allows is accepted. The
+        // document gives every shape it can (ids, sizes, lengths, scopes, statuses); what it
+        // cannot say is left: name characters (control characters, `/`, NFC), a content
+        // type's syntax, an opaque cursor, a `Range` value, a presigned URL (only S3's
+        // signature makes one valid), `parent_type` only with `parent_id`, and
+        // `error_message` only with `failed`.
         .args(["--exclude-checks", "positive_data_acceptance"])
         .args(["--max-examples", EXAMPLES])
         // A fixed seed: the same cases on every run, so a failure reproduces.

@@ -13,10 +13,10 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKeyRequest {
     /// 1–100 characters, e.g. `billing-service`.
-    #[schema(example = "billing-service")]
+    #[schema(example = "billing-service", min_length = 1, max_length = 100)]
     pub name: String,
     /// One or more of `files:read`, `files:write`, `admin`.
-    #[schema(example = json!(["files:read", "files:write"]), min_items = 1)]
+    #[schema(value_type = Vec<Scope>, example = json!(["files:read", "files:write"]), min_items = 1)]
     pub scopes: Vec<String>,
 }
 
@@ -30,7 +30,7 @@ pub struct ApiKeyObject {
     #[schema(example = "api_key")]
     pub object: &'static str,
     pub name: String,
-    #[schema(value_type = Vec<String>, example = json!(["files:read"]))]
+    #[schema(example = json!(["files:read"]))]
     pub scopes: Vec<Scope>,
     /// The start of the secret, e.g. `fgk_Xy3a`.
     pub secret_prefix: String,

@@ -85,6 +85,7 @@ pub struct ListFilesQuery {
 pub struct UpdateFileRequest {
     /// The new name (file-name rules).
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 255)]
     pub name: Option<String>,
     /// The folder to move to, or null for the root; absent leaves the file where it is.
     #[serde(default, deserialize_with = "present")]

@@ -46,7 +46,7 @@ impl From<&FolderRecord> for FolderObject {
 #[serde(deny_unknown_fields)]
 pub struct CreateFolderRequest {
     /// Same rules as file names.
-    #[schema(example = "Contracts")]
+    #[schema(example = "Contracts", min_length = 1, max_length = 255)]
     pub name: String,
     /// Parent folder id; absent or null is the root.
     #[serde(default)]
@@ -58,6 +58,7 @@ pub struct CreateFolderRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateFolderRequest {
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 255)]
     pub name: Option<String>,
     /// The new parent folder id, or null for the root; absent leaves it where it is.
     #[serde(default, deserialize_with = "crate::wire::file::present")]

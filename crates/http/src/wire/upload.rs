@@ -23,10 +23,10 @@ use crate::wire::file::FileObject;
 #[serde(deny_unknown_fields)]
 pub struct CreateFileRequest {
     /// 1–255 characters (NFC); no control characters, `/` or `\`; not `.` or `..`.
-    #[schema(example = "Acme Co MSA.pdf")]
+    #[schema(example = "Acme Co MSA.pdf", min_length = 1, max_length = 255)]
     pub name: String,
     /// `type/subtype`, optionally restricted by the deployment's allow-list.
-    #[schema(example = "application/pdf")]
+    #[schema(example = "application/pdf", min_length = 3)]
     pub content_type: String,
     /// Exact size in bytes, as a string or an integer: 1 to the deployment's maximum.
     pub size_bytes: SizeInput,
@@ -50,6 +50,7 @@ pub struct CreateFileRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreateFilesRequest {
     #[serde(deserialize_with = "objects")]
+    #[schema(min_items = 1, max_items = 10)]
     pub files: Vec<CreateFileRequest>,
     #[serde(default)]
     pub folder: Option<String>,
@@ -69,7 +70,7 @@ impl utoipa::PartialSchema for SizeInput {
             .item(
                 ObjectBuilder::new()
                     .schema_type(Type::String)
-                    .pattern(Some("^[0-9]+$")),
+                    .pattern(Some("^[1-9][0-9]*$")),
             )
             .item(
                 ObjectBuilder::new()
