@@ -179,6 +179,12 @@ impl fmt::Display for UserId {
     }
 }
 
+/// The exact shape of an id with `prefix`, as a regular expression for documents that
+/// describe one: a ULID is 128 bits, 26 Crockford base32 digits of which the first is at most 7.
+pub fn id_pattern(prefix: &str) -> String {
+    format!("^{prefix}[0-7][0-9A-HJKMNP-TV-Z]{{25}}$")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,10 +229,4 @@ mod tests {
             assert!(OrgId::parse(bad).is_none(), "{bad:?}");
         }
     }
-}
-
-/// The exact shape of an id with `prefix`, as a regular expression for documents that
-/// describe one: a ULID is 128 bits, 26 Crockford base32 digits of which the first is at most 7.
-pub fn id_pattern(prefix: &str) -> String {
-    format!("^{prefix}[0-7][0-9A-HJKMNP-TV-Z]{{25}}$")
 }
