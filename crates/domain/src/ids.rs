@@ -189,6 +189,23 @@ pub fn id_pattern(prefix: &str) -> String {
 mod tests {
     use super::*;
 
+    /// What `id_pattern` documents: 26 digits, the first at most 7 (a ULID is 128 bits).
+    #[test]
+    fn the_documented_id_shape_is_what_parses() {
+        assert_eq!(
+            id_pattern(FileId::PREFIX),
+            "^file_[0-7][0-9A-HJKMNP-TV-Z]{25}$"
+        );
+        assert!(FileId::parse("file_7ZZZZZZZZZZZZZZZZZZZZZZZZZ").is_ok());
+        assert!(FileId::parse("file_80000000000000000000000000").is_err());
+        assert!(FileId::parse("file_0000000000000000000000000").is_err(), "25 digits");
+        for _ in 0..100 {
+            let id = FileId::new().to_string();
+            let digits = id.strip_prefix("file_").unwrap();
+            assert!(digits.len() == 26 && digits.as_bytes()[0] <= b'7', "{id}");
+        }
+    }
+
     #[test]
     fn file_ids_round_trip_and_have_their_prefix() {
         let id = FileId::new();
