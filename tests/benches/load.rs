@@ -152,6 +152,12 @@ impl Client {
 
     /// Every file of the token's organisation, by id, with its status.
     async fn all_files(&self, token: &str) -> BTreeMap<String, String> {
+        self.files_where(token, &[]).await
+    }
+
+    /// Every file of the token's organisation that `filters` (list query parameters) keep,
+    /// by id, with its status.
+    async fn files_where(&self, token: &str, filters: &[(&str, &str)]) -> BTreeMap<String, String> {
         let mut files = BTreeMap::new();
         let mut cursor: Option<String> = None;
         loop {
@@ -159,7 +165,8 @@ impl Client {
                 .http
                 .get(format!("{}/v1/files", self.base))
                 .bearer_auth(token)
-                .query(&[("limit", "100")]);
+                .query(&[("limit", "100")])
+                .query(filters);
             if let Some(c) = &cursor {
                 request = request.query(&[("cursor", c)]);
             }
@@ -175,6 +182,17 @@ impl Client {
                 None => return files,
             }
         }
+    }
+
+    /// `DELETE path`, retried while `503`: its status.
+    async fn delete(&self, token: &str, path: &str) -> reqwest::StatusCode {
+        self.send(|| {
+            self.http
+                .delete(format!("{}{path}", self.base))
+                .bearer_auth(token)
+        })
+        .await
+        .status()
     }
 }
 
@@ -505,63 +523,21 @@ async fn busy_folder(client: &Client, emulator: &Emulator, uploads: usize) {
     let upload_retries = client.retried.swap(0, std::sync::atomic::Ordering::Relaxed);
     let failed: Vec<&String> = results.iter().filter_map(|r| r.as_ref().err()).collect();
     let steps: Vec<&Steps> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
-    let mut in_folder = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut request = client
-            .http
-            .get(format!("{}/v1/files", client.base))
-            .bearer_auth(token)
-            .query(&[("folder", folder.as_str()), ("limit", "100")]);
-        if let Some(c) = &cursor {
-            request = request.query(&[("cursor", c)]);
-        }
-        let page: Value = request.send().await.unwrap().json().await.unwrap();
-        in_folder.extend(page["data"].as_array().unwrap().iter().map(|f| {
-            (
-                f["id"].as_str().unwrap().to_owned(),
-                f["status"].as_str().unwrap().to_owned(),
-            )
-        }));
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => break,
-        }
-    }
-    let uploaded = in_folder.iter().filter(|(_, s)| s == "uploaded").count();
-    let delete_folder = || async {
-        client
-            .send(|| {
-                client
-                    .http
-                    .delete(format!("{}/v1/folders/{folder}", client.base))
-                    .bearer_auth(token)
-            })
-            .await
-            .status()
-    };
-    let while_full = delete_folder().await;
+    let in_folder = client.files_where(token, &[("folder", &folder)]).await;
+    let uploaded = in_folder.values().filter(|s| *s == "uploaded").count();
+    let folder_path = format!("/v1/folders/{folder}");
+    let while_full = client.delete(token, &folder_path).await;
 
     let started = Instant::now();
-    let deletes: Vec<reqwest::StatusCode> = futures_util::stream::iter(&in_folder)
-        .map(|(id, _)| async move {
-            client
-                .send(|| {
-                    client
-                        .http
-                        .delete(format!("{}/v1/files/{id}", client.base))
-                        .bearer_auth(token)
-                })
-                .await
-                .status()
-        })
+    let deletes: Vec<reqwest::StatusCode> = futures_util::stream::iter(in_folder.keys())
+        .map(|id| async move { client.delete(token, &format!("/v1/files/{id}")).await })
         .buffer_unordered(uploads)
         .collect()
         .await;
     let delete_seconds = started.elapsed().as_secs_f64();
     let delete_retries = client.retried.swap(0, std::sync::atomic::Ordering::Relaxed);
     let deletes_failed = deletes.iter().filter(|s| !s.is_success()).count();
-    let when_emptied = delete_folder().await;
+    let when_emptied = client.delete(token, &folder_path).await;
     hold(0).await;
     let after = request_counts(emulator.endpoint()).await;
     let delta =

@@ -2,6 +2,11 @@
 //! and when armed, drops the connection instead of returning the answer to the next
 //! DynamoDB `TransactWriteItems`. The transaction has landed, its caller never hears, and the
 //! SDK sends it again: the retry that DynamoDB (or the emulator) must not turn into an error.
+//!
+//! Or it answers the next transaction, and every resend of its token, with
+//! `TransactionInProgressException` (DynamoDB's answer while a transaction with that token is
+//! still being applied) although it landed: the SDK gives up on it, and the store's next
+//! attempt, with a token of its own, finds the first one's rows.
 
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -10,13 +15,24 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 
 /// What the link does to the next transactions.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 struct Loss {
     /// Answers still to lose.
     answers: usize,
     /// Also remove `ClientRequestToken` from every transaction, as if DynamoDB had forgotten
     /// it (it remembers a token for ten minutes).
     strip_token: bool,
+    /// Answer the next transaction "in progress"; then the token it carried.
+    in_progress: InProgress,
+}
+
+#[derive(Debug, Clone, Default)]
+enum InProgress {
+    #[default]
+    Off,
+    Armed,
+    /// Every request with this token is answered "in progress".
+    Token(String),
 }
 
 #[derive(Clone)]
@@ -53,7 +69,19 @@ impl LossyLink {
         *self.loss.lock().unwrap() = Loss {
             answers: 1,
             strip_token,
+            in_progress: InProgress::Off,
         };
+    }
+
+    /// Lets the next transaction land, and answers it, and every resend of its token,
+    /// `TransactionInProgressException`.
+    pub fn answer_next_transaction_in_progress(&self) {
+        self.loss.lock().unwrap().in_progress = InProgress::Armed;
+    }
+
+    /// Whether a transaction has been answered "in progress".
+    pub fn answered_in_progress(&self) -> bool {
+        matches!(self.loss.lock().unwrap().in_progress, InProgress::Token(_))
     }
 
     /// Whether the armed loss has happened.
@@ -120,14 +148,48 @@ async fn serve_connection(
         let is_transaction = request
             .header("x-amz-target")
             .is_some_and(|t| t.ends_with(".TransactWriteItems"));
-        let (lose, strip_token) = {
+        let token = is_transaction
+            .then(|| serde_json::from_slice::<serde_json::Value>(&request.body).ok())
+            .flatten()
+            .and_then(|json| json["ClientRequestToken"].as_str().map(str::to_owned));
+        // (lose the answer, strip the token, answer "in progress", and forward it at all)
+        let (lose, strip_token, in_progress, forward) = {
             let mut loss = loss.lock().unwrap();
             let lose = is_transaction && loss.answers > 0;
             if lose {
                 loss.answers -= 1;
             }
-            (lose, is_transaction && loss.strip_token)
+            let (in_progress, forward) = match (&loss.in_progress, &token) {
+                (InProgress::Armed, Some(token)) if is_transaction => {
+                    loss.in_progress = InProgress::Token(token.clone());
+                    (true, true)
+                }
+                (InProgress::Token(held), Some(token)) if held == token => (true, false),
+                _ => (false, true),
+            };
+            (
+                lose,
+                is_transaction && loss.strip_token,
+                in_progress,
+                forward,
+            )
         };
+        if in_progress {
+            if forward {
+                let _ = forward_request(&client, &upstream, &request).await;
+            }
+            let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionInProgressException","message":"The transaction with the given request token is already in progress."}"#;
+            let head = format!(
+                "HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\n\r\n",
+                body.len()
+            );
+            if stream.write_all(head.as_bytes()).await.is_err()
+                || stream.write_all(body.as_bytes()).await.is_err()
+            {
+                return;
+            }
+            continue;
+        }
         if strip_token
             && let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(&request.body)
             && let Some(map) = json.as_object_mut()
@@ -135,23 +197,8 @@ async fn serve_connection(
             map.remove("ClientRequestToken");
             request.body = serde_json::to_vec(&json).unwrap();
         }
-        let mut lines = request.head.split("\r\n");
-        let mut request_line = lines.next().unwrap_or_default().split(' ');
-        let method = request_line.next().unwrap_or("GET");
-        let path = request_line.next().unwrap_or("/");
-        let mut forwarded = client.request(
-            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
-            format!("{upstream}{path}"),
-        );
-        for line in lines.filter(|l| !l.is_empty()) {
-            if let Some((name, value)) = line.split_once(':')
-                && !["host", "content-length", "connection"]
-                    .contains(&name.trim().to_ascii_lowercase().as_str())
-            {
-                forwarded = forwarded.header(name.trim(), value.trim());
-            }
-        }
-        let Ok(answer) = forwarded.body(request.body).send().await else {
+        let method = request.head.split(' ').next().unwrap_or("GET").to_owned();
+        let Ok(answer) = forward_request(&client, &upstream, &request).await else {
             return;
         };
         let status = answer.status();
@@ -185,4 +232,29 @@ async fn serve_connection(
             return;
         }
     }
+}
+
+/// Sends `request` on to `upstream`, as it came.
+async fn forward_request(
+    client: &reqwest::Client,
+    upstream: &str,
+    request: &Request,
+) -> reqwest::Result<reqwest::Response> {
+    let mut lines = request.head.split("\r\n");
+    let mut request_line = lines.next().unwrap_or_default().split(' ');
+    let method = request_line.next().unwrap_or("GET");
+    let path = request_line.next().unwrap_or("/");
+    let mut forwarded = client.request(
+        reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET),
+        format!("{upstream}{path}"),
+    );
+    for line in lines.filter(|l| !l.is_empty()) {
+        if let Some((name, value)) = line.split_once(':')
+            && !["host", "content-length", "connection"]
+                .contains(&name.trim().to_ascii_lowercase().as_str())
+        {
+            forwarded = forwarded.header(name.trim(), value.trim());
+        }
+    }
+    forwarded.body(request.body.clone()).send().await
 }

@@ -198,7 +198,10 @@ mod tests {
         );
         assert!(FileId::parse("file_7ZZZZZZZZZZZZZZZZZZZZZZZZZ").is_ok());
         assert!(FileId::parse("file_80000000000000000000000000").is_err());
-        assert!(FileId::parse("file_0000000000000000000000000").is_err(), "25 digits");
+        assert!(
+            FileId::parse("file_0000000000000000000000000").is_err(),
+            "25 digits"
+        );
         for _ in 0..100 {
             let id = FileId::new().to_string();
             let digits = id.strip_prefix("file_").unwrap();

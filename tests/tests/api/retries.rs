@@ -214,3 +214,41 @@ async fn every_write_path_answers_a_landed_retry_as_the_success_it_was() {
         );
     }
 }
+
+/// DynamoDB answers `TransactionInProgressException` while a transaction with the same token
+/// is still being applied. The SDK retries that, gives up, and the store tries again with a
+/// token of its own; by then the first attempt has landed. Its rows are the request's own:
+/// the request is the success it was, not a 500 about rows it wrote itself. (A long load
+/// run on a slow emulator answered an initiate 500 this way.)
+#[tokio::test]
+async fn a_transaction_answered_in_progress_that_had_landed_is_the_success_it_was() {
+    let app = app().await;
+    let link = app.link.as_ref().unwrap();
+
+    link.answer_next_transaction_in_progress();
+    let r = app.post("/v1/files", &pdf("a.pdf", 64)).await;
+    assert!(
+        link.answered_in_progress(),
+        "no transaction was answered in progress"
+    );
+    assert_eq!(r.status, StatusCode::CREATED, "initiate: {}", r.body);
+    let listed = app.get("/v1/files").await;
+    assert_eq!(
+        listed.body["data"].as_array().unwrap().len(),
+        1,
+        "{}",
+        listed.body
+    );
+
+    // A delete's last step writes no row but its receipt, which is named by its token.
+    let file = app.uploaded_file(pdf("b.pdf", 64), &bytes_of(64, 6)).await;
+    let id = file["id"].as_str().unwrap();
+    link.answer_next_transaction_in_progress();
+    let r = app.delete(&format!("/v1/files/{id}")).await;
+    assert!(link.answered_in_progress());
+    assert_eq!(r.status, StatusCode::OK, "delete: {}", r.body);
+    assert_eq!(
+        app.get(&format!("/v1/files/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+}

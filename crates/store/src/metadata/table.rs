@@ -159,6 +159,8 @@ impl MetadataStore {
     ) -> Result<(), Box<TransactError>> {
         const ATTEMPTS: u32 = 4;
         let mut attempt = 0;
+        // Attempts DynamoDB answered "in progress": they may have applied since.
+        let mut maybe_applied: Vec<(String, Item)> = Vec::new();
         loop {
             // A new token per attempt here: each is a new decision to write. The SDK's own
             // retries of one attempt resend its token.
@@ -176,20 +178,26 @@ impl MetadataStore {
             attempt += 1;
             match result {
                 Err(e) if attempt < ATTEMPTS && cancellation(&e) == Some(Cancelled::Contention) => {
+                    if still_in_progress(&e) {
+                        maybe_applied.push((token, witness));
+                    }
                     // 10-20 ms, then 20-40, 40-80: up to about 140 ms in all.
                     let base = 10u64 << (attempt - 1);
                     let jitter = u64::from(getrandom::u32().unwrap_or(0)) % base;
                     tokio::time::sleep(std::time::Duration::from_millis(base + jitter)).await;
                 }
-                Err(e)
-                    if matches!(cancellation(&e), Some(Cancelled::Condition(_)))
-                        && self.landed(witness, &token).await =>
-                {
-                    tracing::info!(
-                        token,
-                        "a retried transaction found its own earlier attempt applied"
-                    );
-                    return Ok(());
+                Err(e) if matches!(cancellation(&e), Some(Cancelled::Condition(_))) => {
+                    maybe_applied.push((token, witness));
+                    for (token, witness) in maybe_applied {
+                        if self.landed(witness, &token).await {
+                            tracing::info!(
+                                token,
+                                "a retried transaction found its own earlier attempt applied"
+                            );
+                            return Ok(());
+                        }
+                    }
+                    return Err(e);
                 }
                 other => return other,
             }
@@ -310,6 +318,15 @@ pub(super) fn cancellation(err: &TransactError) -> Option<Cancelled> {
         TransactWriteItemsError::TransactionInProgressException(_) => Some(Cancelled::Contention),
         _ => None,
     }
+}
+
+/// DynamoDB was still applying a transaction with this attempt's token when the SDK gave up
+/// on it: it may yet have applied.
+fn still_in_progress(err: &TransactError) -> bool {
+    matches!(
+        err.as_service_error(),
+        Some(TransactWriteItemsError::TransactionInProgressException(_))
+    )
 }
 
 /// Makes the SDK's own retries of one transaction idempotent: a retry after a lost response
