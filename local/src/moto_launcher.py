@@ -13,6 +13,8 @@ launcher adds it:
 - a cancelled transaction rolls back the items it touched. moto deep-copies every table a
   transaction names as its rollback snapshot, so each write cost time and memory in
   proportion to the whole table;
+- SQS counts a queue's messages at most once a second (moto walked them all for every
+  message sent or received, so a backlog slowed every request);
 - `TransactWriteItems` honours `ClientRequestToken` as DynamoDB does: the same request sent
   again with the same token within 10 minutes succeeds without being applied again, and the
   token with a different request is `IdempotentParameterMismatchException`.
@@ -37,6 +39,7 @@ import moto.dynamodb.models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
+from moto.sqs.models import Queue as SqsQueue
 from moto.dynamodb.exceptions import (
     ERROR_TYPE_PREFIX,
     DynamodbException,
@@ -194,6 +197,35 @@ for _write in ("put_item", "update_item", "delete_item"):
 
 
 DynamoDBBackend.transact_write_items = transact_write_items
+
+
+# --- SQS costs what a request touches -------------------------------------------------------
+
+
+def _approximately(count):
+    """moto counts a queue's messages by walking every one, and reads all of a queue's
+    attributes, these counts among them, for each message it sends or receives: each SQS
+    request cost time in proportion to the messages queued, so a poller that fell behind
+    slowed every S3 upload (each sends an event). SQS's own counts are approximate and lag;
+    these are counted again at most once a second."""
+
+    def recounted(queue):
+        seen = queue.__dict__.setdefault("_filegate_counts", {})
+        now = time.monotonic()
+        last = seen.get(count.__name__)
+        if last is None or now - last[0] > 1:
+            last = seen[count.__name__] = (now, count(queue))
+        return last[1]
+
+    return property(recounted)
+
+
+for _count in (
+    "approximate_number_of_messages",
+    "approximate_number_of_messages_delayed",
+    "approximate_number_of_messages_not_visible",
+):
+    setattr(SqsQueue, _count, _approximately(getattr(SqsQueue, _count).fget))
 
 
 # --- The server ------------------------------------------------------------------------------
