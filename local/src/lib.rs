@@ -3,6 +3,7 @@
 //! handler), plus what Lambda and SAM provide in AWS: an HTTP server, the SQS event source,
 //! and the resources.
 
+pub mod dev_signing_key;
 pub mod emulator;
 pub mod events;
 pub mod provision;
@@ -21,12 +22,33 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 /// The JWT secret the local API uses when `FILEGATE_JWT_SECRET` is not set. Local only.
 pub const DEV_JWT_SECRET: &str = "filegate-local-development-secret-not-for-production";
 
+/// Seals the local API's list cursors.
+pub const DEV_CURSOR_SECRET: &str = "filegate-local-development-cursor-secret-not-for-production";
+
+/// A setting as the local API sees it: the environment's, else a [`LOCAL_DEFAULTS`] entry,
+/// except the development JWT secret when the environment names a JWKS URL.
+pub fn local_setting(lookup: impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    let set = |n: &str| lookup(n).filter(|v| !v.trim().is_empty());
+    set(name).or_else(|| {
+        if name == "FILEGATE_JWT_SECRET" && set("FILEGATE_JWT_JWKS_URL").is_some() {
+            return None;
+        }
+        LOCAL_DEFAULTS
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned())
+    })
+}
+
 /// Settings the local API fills in when the environment leaves them unset.
 pub const LOCAL_DEFAULTS: &[(&str, &str)] = &[
     ("AWS_REGION", "us-east-1"),
     ("FILEGATE_TABLE", "filegate-local"),
     ("FILEGATE_BUCKET", "filegate-local"),
+    // Filled in only when no JWKS URL is set (see `local_setting`): a JWKS-only local API
+    // accepts nothing else.
     ("FILEGATE_JWT_SECRET", DEV_JWT_SECRET),
+    ("FILEGATE_CURSOR_SECRET", DEV_CURSOR_SECRET),
     // An emulator on a busy laptop can be slower than AWS: more patience than in Lambda.
     ("FILEGATE_AWS_ATTEMPT_TIMEOUT_MS", "20000"),
     ("FILEGATE_AWS_OPERATION_TIMEOUT_MS", "60000"),
@@ -249,16 +271,22 @@ pub fn mint_token(
     scope: Option<&str>,
     ttl_secs: i64,
 ) -> String {
-    let exp = filegate_domain::timestamp::Timestamp::now().unix_seconds() + ttl_secs;
-    sign_claims(
-        secret,
-        &DevClaims {
-            sub,
-            org,
-            exp,
-            scope,
-        },
-    )
+    sign_claims(secret, &dev_claims(org, sub, scope, ttl_secs))
+}
+
+/// The claims of a development token: `sub`, `org`, `exp` and an optional `scope`.
+pub fn dev_claims<'a>(
+    org: &'a str,
+    sub: &'a str,
+    scope: Option<&'a str>,
+    ttl_secs: i64,
+) -> impl Serialize + 'a {
+    DevClaims {
+        sub,
+        org,
+        exp: filegate_domain::timestamp::Timestamp::now().unix_seconds() + ttl_secs,
+        scope,
+    }
 }
 
 /// Signs any claims as an HS256 token (tests use it for claims `mint_token` does not set).

@@ -3,7 +3,9 @@
 //! ```text
 //! filegate-local                      serve (starts moto unless AWS_ENDPOINT_URL is set)
 //! filegate-local sweep                one sweep of the deployment AWS_ENDPOINT_URL (or AWS) holds
-//! filegate-local token [ORG] [SUB] [SCOPE]   print a token for the local secret
+//! filegate-local token [ORG] [SUB] [SCOPE]   print an HS256 token for the local secret
+//! filegate-local token --key PATH [ORG] [SUB] [SCOPE]   print an RS256 token signed by PATH
+//! filegate-local jwks PATH            print the JWKS of the RSA key at PATH (created if absent)
 //! filegate-local openapi              print the OpenAPI document
 //! ```
 
@@ -12,22 +14,15 @@
 
 use std::net::SocketAddr;
 
+use filegate_local::dev_signing_key::DevSigningKey;
 use filegate_local::emulator::Emulator;
-use filegate_local::{Deployment, LOCAL_DEFAULTS, mint_token};
+use filegate_local::{Deployment, dev_claims, local_setting, mint_token};
 use filegate_store::config::{AuthConfig, Config};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 fn setting(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .or_else(|| {
-            LOCAL_DEFAULTS
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| (*v).to_owned())
-        })
+    local_setting(|n| std::env::var(n).ok(), name)
 }
 
 fn main() -> Result<(), Error> {
@@ -35,14 +30,13 @@ fn main() -> Result<(), Error> {
     match args.first().map(String::as_str) {
         None | Some("serve") => serve(),
         Some("sweep") => sweep(),
-        Some("token") => {
-            let arg = |i: usize, default: &'static str| args.get(i).map_or(default, String::as_str);
-            let secret = setting("FILEGATE_JWT_SECRET").unwrap_or_default();
-            let scope = args.get(3).map(String::as_str);
-            println!(
-                "{}",
-                mint_token(&secret, arg(1, "acme"), arg(2, "user_1"), scope, 24 * 3600)
-            );
+        Some("token") => token(&args[1..]),
+        Some("jwks") => {
+            let path = args
+                .get(1)
+                .ok_or("usage: filegate-local jwks PATH (an RSA key, created if absent)")?;
+            let key = DevSigningKey::load_or_create(std::path::Path::new(path))?;
+            println!("{}", serde_json::to_string_pretty(&key.jwks())?);
             Ok(())
         }
         Some("openapi") => {
@@ -52,10 +46,43 @@ fn main() -> Result<(), Error> {
             );
             Ok(())
         }
-        Some(other) => {
-            Err(format!("unknown command {other:?}; use serve, sweep, token or openapi").into())
-        }
+        Some(other) => Err(format!(
+            "unknown command {other:?}; use serve, sweep, token, jwks or openapi"
+        )
+        .into()),
     }
+}
+
+/// `token [--key PATH] [ORG] [SUB] [SCOPE]`: HS256 with the local secret, or RS256 with the
+/// key `filegate-local jwks PATH` created.
+fn token(args: &[String]) -> Result<(), Error> {
+    let (key, rest) = match args {
+        [flag, path, rest @ ..] if flag == "--key" => (Some(path.as_str()), rest),
+        rest => (None, rest),
+    };
+    let arg = |i: usize, default: &'static str| rest.get(i).map_or(default, String::as_str);
+    let (org, sub, scope) = (
+        arg(0, "acme"),
+        arg(1, "user_1"),
+        rest.get(2).map(String::as_str),
+    );
+    let token = match key {
+        Some(path) => DevSigningKey::load(std::path::Path::new(path))?.sign(&dev_claims(
+            org,
+            sub,
+            scope,
+            24 * 3600,
+        ))?,
+        None => {
+            let secret = setting("FILEGATE_JWT_SECRET").ok_or(
+                "FILEGATE_JWT_JWKS_URL is set and FILEGATE_JWT_SECRET is not: the local API \
+                 takes only JWKS tokens; use token --key PATH",
+            )?;
+            mint_token(&secret, org, sub, scope, 24 * 3600)
+        }
+    };
+    println!("{token}");
+    Ok(())
 }
 
 fn serve() -> Result<(), Error> {
@@ -138,11 +165,21 @@ async fn run(config: Config, auth: AuthConfig) -> Result<(), Error> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     // The port the OS gave, when FILEGATE_LOCAL_ADDR asked for port 0.
     let addr = listener.local_addr()?;
-    let token = mint_token(auth.jwt_secret.expose(), "acme", "user_1", None, 24 * 3600);
+    let tokens = match (&auth.jwt_secret, &auth.jwks) {
+        (Some(secret), _) => format!(
+            "A token for org 'acme', valid 24 h:\n\n  export TOKEN={}\n\n\
+             More tokens: cargo run -q -p filegate-local -- token <org> <user> [scope]",
+            mint_token(secret.expose(), "acme", "user_1", None, 24 * 3600)
+        ),
+        (None, Some(jwks)) => format!(
+            "Tokens: signed by the keys at {} (JWKS only: no HS256 secret).\n\
+             A development key's: cargo run -q -p filegate-local -- token --key <key.pem> <org> <user> [scope]",
+            jwks.url
+        ),
+        (None, None) => String::new(),
+    };
     eprintln!(
-        "\nfilegate is listening on http://{addr} (emulator: {endpoint})\n\
-         A token for org 'acme', valid 24 h:\n\n  export TOKEN={token}\n\n\
-         More tokens: cargo run -q -p filegate-local -- token <org> <user> [scope]\n\
+        "\nfilegate is listening on http://{addr} (emulator: {endpoint})\n{tokens}\n\
          OpenAPI: http://{addr}/openapi.json   Stop: Ctrl-C (or SIGTERM)\n"
     );
     let app = filegate_local::app(deployment.state.clone());

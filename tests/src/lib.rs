@@ -2,6 +2,7 @@
 //! queue, with the real routers served on 127.0.0.1 on a free port.
 
 pub mod checking_s3;
+pub mod identity_provider;
 pub mod lossy_link;
 pub mod release_server;
 
@@ -60,6 +61,10 @@ pub struct TestOptions {
     pub aws_timeouts_ms: Option<(u64, u64)>,
     /// How long S3 may send nothing mid-stream, in seconds.
     pub proxy_stall_secs: Option<u64>,
+    /// Leave `FILEGATE_JWT_SECRET` unset (a JWKS-only deployment).
+    pub no_jwt_secret: bool,
+    /// Any other settings, by name (`FILEGATE_JWT_JWKS_URL`, …).
+    pub settings: Vec<(&'static str, String)>,
 }
 
 pub struct TestApp {
@@ -108,7 +113,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
             "AWS_REGION" => Some("us-east-1"),
             "AWS_ENDPOINT_URL" => Some(endpoint.as_str()),
             "FILEGATE_TABLE" | "FILEGATE_BUCKET" => Some(name.as_str()),
-            "FILEGATE_JWT_SECRET" => Some(SECRET),
+            "FILEGATE_JWT_SECRET" if !options.no_jwt_secret => Some(SECRET),
             "FILEGATE_MAX_UPLOAD_BYTES" => max_upload.as_deref(),
             "FILEGATE_ALLOWED_CONTENT_TYPES" => options.allowed_content_types,
             "FILEGATE_CORS_ALLOWED_ORIGINS" => options.cors_allowed_origins,
@@ -120,7 +125,11 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
             "FILEGATE_PROXY_RATE_GRACE_SECS" => pace.as_ref().map(|p| p.1.as_str()),
             "FILEGATE_PROXY_MAX_SECS" => pace.as_ref().map(|p| p.2.as_str()),
             "FILEGATE_PROXY_STALL_SECS" => stall.as_deref(),
-            _ => None,
+            other => options
+                .settings
+                .iter()
+                .find(|(name, _)| *name == other)
+                .map(|(_, value)| value.as_str()),
         }
         .map(str::to_owned)
     };

@@ -14,6 +14,7 @@ pub mod finalize;
 pub mod folders;
 pub mod lists;
 pub mod rename_and_move;
+pub mod signing_keys;
 pub mod status_change;
 pub mod sweeper;
 pub mod telemetry;

@@ -36,7 +36,7 @@ impl AppState {
                 TokenVerifier::new(auth),
                 api_keys.clone(),
             )),
-            lists: Lists::new(files.clone(), Cursors::derive(&auth.jwt_secret)),
+            lists: Lists::new(files.clone(), Cursors::derive(&auth.cursor_secret)),
             api_keys,
             files,
             config,

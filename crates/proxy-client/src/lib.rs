@@ -6,7 +6,6 @@
 //! (the URL's signature is the only authority) and forwards nothing from the caller but
 //! `Range`. S3 checks the signature and expiry; its refusals become `410`.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -14,8 +13,8 @@ use filegate_domain::DomainError;
 use filegate_domain::byte_range::{ByteRange, ensure_streamable};
 use filegate_domain::error::ErrorChain;
 use filegate_domain::presigned_url::{BucketEndpoints, CheckedUrl};
-use filegate_store::clients::AMAZON_TRUST_SERVICES_ROOTS;
 use filegate_store::config::Config;
+use filegate_store::tls::{self, CompiledRoots};
 use http::{HeaderMap, HeaderValue, Request, StatusCode, Uri, header};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt as _, Empty, Limited};
@@ -23,8 +22,6 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use rustls_pki_types::CertificateDer;
-use rustls_pki_types::pem::PemObject as _;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// S3 sends the headers of a GET at once; only the body takes long.
@@ -73,8 +70,10 @@ impl PresignedProxy {
         http.enforce_http(false);
         http.set_connect_timeout(Some(CONNECT_TIMEOUT));
         http.set_nodelay(true);
-        let tls =
-            hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls_config(native_roots));
+        let tls = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls::client_config(
+            CompiledRoots::AmazonTrustServices,
+            native_roots,
+        ));
         // Plain http only for an emulator endpoint; otherwise the connector itself refuses
         // it, behind the URL check.
         let https = if endpoints.has_emulator() {
@@ -293,28 +292,6 @@ fn refusal(status: StatusCode, error: &S3Error) -> DomainError {
 
 /// The Amazon Trust Services roots compiled into the binary (S3's certificates chain to
 /// them), and the system's when `FILEGATE_TLS_NATIVE_ROOTS` asks for them.
-fn tls_config(native_roots: bool) -> rustls::ClientConfig {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(AMAZON_TRUST_SERVICES_ROOTS) {
-        roots
-            .add(cert.expect("the compiled-in roots are valid PEM"))
-            .expect("the compiled-in roots are valid certificates");
-    }
-    if native_roots {
-        let native = rustls_native_certs::load_native_certs();
-        for error in &native.errors {
-            tracing::warn!(%error, "could not read a system CA certificate");
-        }
-        let (added, ignored) = roots.add_parsable_certificates(native.certs);
-        tracing::debug!(added, ignored, "system CA roots");
-    }
-    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .expect("ring supports the default protocol versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -426,11 +403,5 @@ mod tests {
         assert_eq!(uri.scheme_str(), Some("https"));
         assert_eq!(uri.port_u16(), None);
         assert!(uri.query().unwrap().contains("X-Amz-Signature=c"));
-    }
-
-    #[test]
-    fn the_compiled_in_roots_build_a_tls_config() {
-        let config = tls_config(false);
-        assert!(config.alpn_protocols.is_empty());
     }
 }

@@ -1,5 +1,7 @@
 //! The one config loader. Every setting is an environment variable, documented in the README.
 
+use std::time::Duration;
+
 use filegate_domain::byte_range::{LAMBDA_STREAM_LIMIT, StreamPace};
 use filegate_domain::file::{AllowedContentTypes, FileSize};
 use filegate_domain::secret::Secret;
@@ -14,15 +16,78 @@ pub enum ConfigError {
 }
 
 /// How the HTTP functions verify callers. Loaded apart from [`Config`], so that functions
-/// that never see a caller (the S3-event finalizer) never hold the signing secret.
+/// that never see a caller (the S3-event finalizer) never hold a signing secret.
 #[derive(Debug, Clone)]
 pub struct AuthConfig {
-    /// HS256 shared secret, at least 32 bytes.
-    pub jwt_secret: Secret,
+    /// HS256 shared secret (`FILEGATE_JWT_SECRET`), at least 32 bytes.
+    pub jwt_secret: Option<Secret>,
+    /// An identity provider's published signing keys (`FILEGATE_JWT_JWKS_URL`).
+    pub jwks: Option<JwksSettings>,
+    /// What a token may be signed with (`FILEGATE_JWT_ALGORITHMS`); by default every
+    /// algorithm a configured key source can verify.
+    pub algorithms: Vec<SigningAlgorithm>,
     pub issuer: Option<String>,
     pub audience: Option<String>,
-    /// The claim that names the organisation.
+    /// A token without `aud` passes when its `client_id` is the audience
+    /// (`FILEGATE_JWT_CLIENT_ID_AUDIENCE`: Cognito access tokens).
+    pub client_id_as_audience: bool,
+    /// The claim that names the organisation: a name (`org`, `https://example.com/org`) or a
+    /// JSON pointer into the claims (`/o/id`).
     pub org_claim: String,
+    /// Removed from the front of scope words before they are matched
+    /// (`FILEGATE_JWT_SCOPE_PREFIX`: Cognito's `<resource server>/files:read`).
+    pub scope_prefix: Option<String>,
+    /// Seals list cursors (`FILEGATE_CURSOR_SECRET`; else derived from the JWT secret).
+    pub cursor_secret: Secret,
+}
+
+/// Where the keys of asymmetric tokens come from, and how long they are kept.
+#[derive(Debug, Clone)]
+pub struct JwksSettings {
+    /// https, or http on a loopback host (local development).
+    pub url: url::Url,
+    /// The longest a fetched key set is used before it is fetched again, whatever its
+    /// `Cache-Control` says (`FILEGATE_JWKS_MAX_CACHE_SECS`): how long a key the provider
+    /// removed may still verify tokens.
+    pub max_cache: Duration,
+    /// The shortest time between two fetches that tokens naming an unknown `kid` can cause
+    /// (`FILEGATE_JWKS_REFETCH_SECS`).
+    pub refetch_interval: Duration,
+    /// `FILEGATE_TLS_NATIVE_ROOTS`: also trust the system's roots (a private CA).
+    pub native_roots: bool,
+}
+
+/// The signature algorithms filegate verifies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigningAlgorithm {
+    /// HMAC-SHA256 with `FILEGATE_JWT_SECRET`.
+    Hs256,
+    /// RSA PKCS#1 v1.5 with SHA-256, a JWKS key.
+    Rs256,
+    /// ECDSA P-256 with SHA-256, a JWKS key.
+    Es256,
+    /// Ed25519, a JWKS key.
+    EdDsa,
+}
+
+impl SigningAlgorithm {
+    pub const ASYMMETRIC: [Self; 3] = [Self::Rs256, Self::Es256, Self::EdDsa];
+
+    /// The name a JOSE header uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Hs256 => "HS256",
+            Self::Rs256 => "RS256",
+            Self::Es256 => "ES256",
+            Self::EdDsa => "EdDSA",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Hs256, Self::Rs256, Self::Es256, Self::EdDsa]
+            .into_iter()
+            .find(|a| a.name() == name)
+    }
 }
 
 impl AuthConfig {
@@ -31,22 +96,175 @@ impl AuthConfig {
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
-        let jwt_secret =
-            get("FILEGATE_JWT_SECRET").ok_or(ConfigError::Missing("FILEGATE_JWT_SECRET"))?;
-        if jwt_secret.len() < 32 {
-            return Err(ConfigError::Invalid {
-                name: "FILEGATE_JWT_SECRET",
-                reason: "must be at least 32 bytes (HS256 keys shorter than the hash are weak)"
-                    .into(),
-            });
+        let settings = Settings(lookup);
+        let secret = |name: &'static str| {
+            settings
+                .get(name)
+                .map(|value| {
+                    if value.len() < 32 {
+                        Err(invalid(
+                            name,
+                            "must be at least 32 bytes (HMAC keys shorter than the hash are weak)",
+                        ))
+                    } else {
+                        Ok(Secret::new(value))
+                    }
+                })
+                .transpose()
+        };
+        let jwt_secret = secret("FILEGATE_JWT_SECRET")?;
+        let jwks = settings
+            .get("FILEGATE_JWT_JWKS_URL")
+            .map(|raw| {
+                Ok::<_, ConfigError>(JwksSettings {
+                    url: jwks_url(raw.trim())?,
+                    max_cache: Duration::from_secs(settings.number(
+                        "FILEGATE_JWKS_MAX_CACHE_SECS",
+                        3600,
+                        1,
+                        24 * 3600,
+                    )?),
+                    refetch_interval: Duration::from_secs(settings.number(
+                        "FILEGATE_JWKS_REFETCH_SECS",
+                        30,
+                        1,
+                        3600,
+                    )?),
+                    native_roots: settings.flag("FILEGATE_TLS_NATIVE_ROOTS")?,
+                })
+            })
+            .transpose()?;
+        if jwt_secret.is_none() && jwks.is_none() {
+            return Err(ConfigError::Missing(
+                "FILEGATE_JWT_SECRET or FILEGATE_JWT_JWKS_URL",
+            ));
         }
+        let algorithms = match settings.get("FILEGATE_JWT_ALGORITHMS") {
+            None => {
+                let mut all = Vec::new();
+                all.extend(jwt_secret.as_ref().map(|_| SigningAlgorithm::Hs256));
+                if jwks.is_some() {
+                    all.extend(SigningAlgorithm::ASYMMETRIC);
+                }
+                all
+            }
+            Some(list) => {
+                let name = "FILEGATE_JWT_ALGORITHMS";
+                let mut chosen = Vec::new();
+                for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+                    let algorithm = SigningAlgorithm::parse(entry).ok_or_else(|| {
+                        invalid(
+                            name,
+                            &format!("{entry:?} is not one of HS256, RS256, ES256, EdDSA"),
+                        )
+                    })?;
+                    if algorithm == SigningAlgorithm::Hs256 && jwt_secret.is_none() {
+                        return Err(invalid(name, "HS256 needs FILEGATE_JWT_SECRET"));
+                    }
+                    if algorithm != SigningAlgorithm::Hs256 && jwks.is_none() {
+                        return Err(invalid(
+                            name,
+                            &format!("{entry} needs FILEGATE_JWT_JWKS_URL"),
+                        ));
+                    }
+                    chosen.push(algorithm);
+                }
+                if chosen.is_empty() {
+                    return Err(invalid(name, "names no algorithm"));
+                }
+                chosen
+            }
+        };
+        let cursor_secret = match (secret("FILEGATE_CURSOR_SECRET")?, &jwt_secret) {
+            (Some(own), _) => own,
+            // Deployments from before the cursor secret keep their cursors.
+            (None, Some(jwt)) => jwt.clone(),
+            (None, None) => return Err(ConfigError::Missing("FILEGATE_CURSOR_SECRET")),
+        };
+        let org_claim = settings
+            .get("FILEGATE_JWT_ORG_CLAIM")
+            .map_or_else(|| "org".to_owned(), |c| c.trim().to_owned());
         Ok(Self {
-            jwt_secret: Secret::new(jwt_secret),
-            issuer: get("FILEGATE_JWT_ISSUER"),
-            audience: get("FILEGATE_JWT_AUDIENCE"),
-            org_claim: get("FILEGATE_JWT_ORG_CLAIM").unwrap_or_else(|| "org".to_owned()),
+            jwt_secret,
+            jwks,
+            algorithms,
+            issuer: settings.get("FILEGATE_JWT_ISSUER"),
+            audience: settings.get("FILEGATE_JWT_AUDIENCE"),
+            client_id_as_audience: settings.flag("FILEGATE_JWT_CLIENT_ID_AUDIENCE")?,
+            org_claim,
+            scope_prefix: settings.get("FILEGATE_JWT_SCOPE_PREFIX"),
+            cursor_secret,
         })
+    }
+}
+
+/// A JWKS URL: https, or plain http only on a loopback host, where nothing on the network can
+/// swap the keys.
+fn jwks_url(raw: &str) -> Result<url::Url, ConfigError> {
+    let name = "FILEGATE_JWT_JWKS_URL";
+    let url = url::Url::parse(raw).map_err(|e| invalid(name, &format!("not a URL: {e}")))?;
+    if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
+        return Err(invalid(name, "must carry no user, password or fragment"));
+    }
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => return Err(invalid(name, "must name a host")),
+    };
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if loopback => Ok(url),
+        _ => Err(invalid(
+            name,
+            "must be an https URL (plain http only on a loopback host such as 127.0.0.1)",
+        )),
+    }
+}
+
+/// Settings by name from any lookup, empty values counting as unset.
+struct Settings<F>(F);
+
+impl<F: Fn(&str) -> Option<String>> Settings<F> {
+    fn get(&self, name: &'static str) -> Option<String> {
+        (self.0)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.get(name).ok_or(ConfigError::Missing(name))
+    }
+
+    fn number(
+        &self,
+        name: &'static str,
+        default: u64,
+        min: u64,
+        max: u64,
+    ) -> Result<u64, ConfigError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(|| invalid(name, &format!("must be a whole number in {min}..={max}"))),
+        }
+    }
+
+    fn flag(&self, name: &'static str) -> Result<bool, ConfigError> {
+        match self.get(name).as_deref().map(str::trim) {
+            None | Some("false") | Some("0") => Ok(false),
+            Some("true") | Some("1") => Ok(true),
+            Some(_) => Err(invalid(name, "must be true or false")),
+        }
+    }
+}
+
+fn invalid(name: &'static str, reason: &str) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        reason: reason.to_owned(),
     }
 }
 
@@ -69,8 +287,8 @@ pub struct Config {
     /// How long one AWS request attempt, and one operation with its retries, may take
     /// (`FILEGATE_AWS_ATTEMPT_TIMEOUT_MS`, `FILEGATE_AWS_OPERATION_TIMEOUT_MS`): a store that
     /// hangs is a `503` well inside the function's 15 s, never a function killed mid-answer.
-    pub aws_attempt_timeout: std::time::Duration,
-    pub aws_operation_timeout: std::time::Duration,
+    pub aws_attempt_timeout: Duration,
+    pub aws_operation_timeout: Duration,
     /// Also trust the system's CA roots (for TLS-intercepting proxies); by default only the
     /// Amazon Trust Services roots compiled into the binary are trusted.
     pub tls_native_roots: bool,
@@ -97,20 +315,11 @@ impl Config {
 
     /// Loads from any name → value lookup (tests pass a map).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
-        let required = |name: &'static str| get(name).ok_or(ConfigError::Missing(name));
-        let invalid = |name: &'static str, reason: &str| ConfigError::Invalid {
-            name,
-            reason: reason.to_owned(),
-        };
-        let number = |name: &'static str, default: u64, min: u64, max: u64| match get(name) {
-            None => Ok(default),
-            Some(v) => v
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|n| (min..=max).contains(n))
-                .ok_or_else(|| invalid(name, &format!("must be a whole number in {min}..={max}"))),
+        let settings = Settings(lookup);
+        let get = |name: &'static str| settings.get(name);
+        let required = |name: &'static str| settings.required(name);
+        let number = |name: &'static str, default: u64, min: u64, max: u64| {
+            settings.number(name, default, min, max)
         };
 
         let allowed_content_types = match get("FILEGATE_ALLOWED_CONTENT_TYPES") {
@@ -129,16 +338,7 @@ impl Config {
             },
             Some(_) => return Err(invalid("FILEGATE_SSE", "must be AES256 or aws:kms")),
         };
-        let tls_native_roots = match get("FILEGATE_TLS_NATIVE_ROOTS").as_deref() {
-            None | Some("false") | Some("0") => false,
-            Some("true") | Some("1") => true,
-            Some(_) => {
-                return Err(invalid(
-                    "FILEGATE_TLS_NATIVE_ROOTS",
-                    "must be true or false",
-                ));
-            }
-        };
+        let tls_native_roots = settings.flag("FILEGATE_TLS_NATIVE_ROOTS")?;
         let cors_allowed_origins = get("FILEGATE_CORS_ALLOWED_ORIGINS")
             .map(|list| {
                 list.split(',')
@@ -189,13 +389,13 @@ impl Config {
                 .or_else(|| get("AWS_DEFAULT_REGION"))
                 .ok_or(ConfigError::Missing("AWS_REGION"))?,
             endpoint_url: get("AWS_ENDPOINT_URL"),
-            aws_attempt_timeout: std::time::Duration::from_millis(number(
+            aws_attempt_timeout: Duration::from_millis(number(
                 "FILEGATE_AWS_ATTEMPT_TIMEOUT_MS",
                 5_000,
                 100,
                 60_000,
             )?),
-            aws_operation_timeout: std::time::Duration::from_millis(number(
+            aws_operation_timeout: Duration::from_millis(number(
                 "FILEGATE_AWS_OPERATION_TIMEOUT_MS",
                 12_000,
                 100,
@@ -212,20 +412,20 @@ impl Config {
                         0,
                         u64::MAX,
                     )?,
-                    grace: std::time::Duration::from_secs(number(
+                    grace: Duration::from_secs(number(
                         "FILEGATE_PROXY_RATE_GRACE_SECS",
                         default.grace.as_secs(),
                         1,
                         900,
                     )?),
                     // Lambda ends a function at 900 s in any case.
-                    max_duration: std::time::Duration::from_secs(number(
+                    max_duration: Duration::from_secs(number(
                         "FILEGATE_PROXY_MAX_SECS",
                         default.max_duration.as_secs(),
                         1,
                         900,
                     )?),
-                    upstream_stall: std::time::Duration::from_secs(number(
+                    upstream_stall: Duration::from_secs(number(
                         "FILEGATE_PROXY_STALL_SECS",
                         default.upstream_stall.as_secs(),
                         1,

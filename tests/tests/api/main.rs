@@ -10,6 +10,7 @@ mod faults;
 mod finalize;
 mod hardening;
 mod harness;
+mod identity;
 mod isolation;
 mod listing;
 mod openapi;
