@@ -360,3 +360,109 @@ fn decoded_len(b64url: &str) -> Option<usize> {
         .ok()
         .map(|b| b.len())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn policy(max: u64) -> CachePolicy {
+        CachePolicy {
+            max_cache: Duration::from_secs(max),
+            refetch_interval: Duration::from_secs(30),
+        }
+    }
+
+    #[test]
+    fn a_key_sets_lifetime_follows_cache_control_within_bounds() {
+        let p = policy(3600);
+        let secs = |cc: Option<&str>| p.lifetime(cc).as_secs();
+        assert_eq!(secs(None), 600);
+        assert_eq!(secs(Some("public, max-age=900")), 900);
+        assert_eq!(secs(Some("max-age=900, s-maxage=1200")), 1200);
+        assert_eq!(secs(Some("max-age=\"300\"")), 300);
+        // Below the floor, above the cap, or telling not to cache at all.
+        assert_eq!(secs(Some("max-age=5")), 60);
+        assert_eq!(secs(Some("no-cache")), 60);
+        assert_eq!(secs(Some("no-store, max-age=900")), 60);
+        assert_eq!(secs(Some("max-age=604800")), 3600);
+        assert_eq!(secs(Some("max-age=soon")), 600);
+        // A cap below the floor wins: the operator chose how long a removed key may live.
+        assert_eq!(policy(2).lifetime(Some("max-age=3600")).as_secs(), 2);
+    }
+
+    /// A 2048-bit modulus of ones: a well-formed RSA public key for parsing.
+    fn rsa(kid: &str) -> serde_json::Value {
+        json!({"kty": "RSA", "kid": kid, "n": BASE64URL.encode([0xffu8; 256]), "e": "AQAB"})
+    }
+
+    fn ec(kid: &str, crv: &str, len: usize) -> serde_json::Value {
+        let coordinate = BASE64URL.encode(vec![7u8; len]);
+        json!({"kty": "EC", "kid": kid, "crv": crv, "x": coordinate, "y": coordinate})
+    }
+
+    fn okp(kid: &str, len: usize) -> serde_json::Value {
+        json!({"kty": "OKP", "kid": kid, "crv": "Ed25519", "x": BASE64URL.encode(vec![9u8; len])})
+    }
+
+    const ALL: [Algorithm; 3] = [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA];
+
+    #[test]
+    fn only_signing_keys_of_the_allowed_algorithms_are_kept_each_pinned_to_one() {
+        let with = |v: serde_json::Value, k: &str, x: serde_json::Value| {
+            let mut v = v;
+            v[k] = x;
+            v
+        };
+        let document = json!({"keys": [
+            rsa("rsa"),
+            ec("ec", "P-256", 32),
+            okp("ed", 32),
+            with(rsa("rsa-declared"), "alg", json!("RS256")),
+            // Skipped: encryption keys, other algorithms, HMAC secrets, weak or malformed
+            // keys, keys without a kid, a declared algorithm that is not the key's.
+            with(rsa("enc"), "use", json!("enc")),
+            with(rsa("ops"), "key_ops", json!(["encrypt"])),
+            with(rsa("ps256"), "alg", json!("PS256")),
+            with(rsa("mismatch"), "alg", json!("ES256")),
+            json!({"kty": "RSA", "kid": "short", "n": BASE64URL.encode([0xffu8; 128]), "e": "AQAB"}),
+            ec("p384", "P-384", 48),
+            ec("ec-short", "P-256", 31),
+            okp("ed-short", 16),
+            json!({"kty": "oct", "kid": "hmac", "k": BASE64URL.encode(b"secret")}),
+            json!({"kty": "RSA", "n": BASE64URL.encode([0xffu8; 256]), "e": "AQAB"}),
+            json!({"kty": "future", "kid": "unknown"}),
+        ]});
+        let keys = parse_key_set(document.to_string().as_bytes(), &ALL).unwrap();
+        let mut kids: Vec<(&str, Algorithm)> = keys
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.algorithm))
+            .collect();
+        kids.sort_by_key(|(k, _)| *k);
+        assert_eq!(
+            kids,
+            vec![
+                ("ec", Algorithm::ES256),
+                ("ed", Algorithm::EdDSA),
+                ("rsa", Algorithm::RS256),
+                ("rsa-declared", Algorithm::RS256),
+            ]
+        );
+        // FILEGATE_JWT_ALGORITHMS=ES256: the RSA and Ed25519 keys are not kept at all.
+        let narrowed = parse_key_set(document.to_string().as_bytes(), &[Algorithm::ES256]).unwrap();
+        assert_eq!(narrowed.keys().collect::<Vec<_>>(), vec!["ec"]);
+    }
+
+    #[test]
+    fn a_document_with_no_usable_key_is_refused() {
+        for body in [
+            "not json",
+            "{}",
+            r#"{"keys": "no"}"#,
+            r#"{"keys": []}"#,
+            r#"{"keys": [{"kty": "oct", "kid": "h", "k": "c2VjcmV0"}]}"#,
+        ] {
+            assert!(parse_key_set(body.as_bytes(), &ALL).is_err(), "{body}");
+        }
+    }
+}

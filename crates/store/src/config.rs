@@ -528,7 +528,7 @@ mod tests {
         ));
         assert_eq!(
             load_auth(&[("FILEGATE_JWT_SECRET", "")]).unwrap_err(),
-            ConfigError::Missing("FILEGATE_JWT_SECRET")
+            ConfigError::Missing("FILEGATE_JWT_SECRET or FILEGATE_JWT_JWKS_URL")
         );
         for (name, value) in [
             ("FILEGATE_MAX_UPLOAD_BYTES", "0"),
@@ -562,5 +562,136 @@ mod tests {
                 key_id: Some("alias/x".into())
             }
         );
+    }
+
+    const JWKS: (&str, &str) = (
+        "FILEGATE_JWT_JWKS_URL",
+        "https://idp.example.com/.well-known/jwks.json",
+    );
+
+    #[test]
+    fn a_jwks_url_must_be_https_or_on_a_loopback_host() {
+        for ok in [
+            "https://idp.example.com/.well-known/jwks.json",
+            "http://127.0.0.1:8900/keys",
+            "http://localhost/keys",
+            "http://[::1]:9/keys",
+        ] {
+            let c = load_auth(&[("FILEGATE_JWT_JWKS_URL", ok)]).unwrap();
+            assert_eq!(
+                c.jwks.unwrap().url.as_str(),
+                url::Url::parse(ok).unwrap().as_str()
+            );
+        }
+        for bad in [
+            "http://idp.example.com/keys",
+            "http://10.0.0.1/keys",
+            "http://127.0.0.1.example.com/keys",
+            "ftp://127.0.0.1/keys",
+            "https://user:pw@idp.example.com/keys",
+            "idp.example.com/keys",
+        ] {
+            assert!(
+                matches!(
+                    load_auth(&[("FILEGATE_JWT_JWKS_URL", bad)]),
+                    Err(ConfigError::Invalid {
+                        name: "FILEGATE_JWT_JWKS_URL",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn algorithms_default_to_what_the_configured_keys_verify_and_need_their_keys() {
+        use SigningAlgorithm::*;
+        assert_eq!(load_auth(&[]).unwrap().algorithms, vec![Hs256]);
+        assert_eq!(
+            load_auth(&[JWKS]).unwrap().algorithms,
+            vec![Hs256, Rs256, Es256, EdDsa]
+        );
+        let jwks_only = [
+            JWKS,
+            ("FILEGATE_JWT_SECRET", ""),
+            ("FILEGATE_CURSOR_SECRET", "c".repeat(32).leak()),
+        ];
+        assert_eq!(
+            load_auth(&jwks_only).unwrap().algorithms,
+            vec![Rs256, Es256, EdDsa]
+        );
+        let narrowed = load_auth(&[JWKS, ("FILEGATE_JWT_ALGORITHMS", "ES256, EdDSA")]).unwrap();
+        assert_eq!(narrowed.algorithms, vec![Es256, EdDsa]);
+        for (pairs, why) in [
+            (
+                vec![("FILEGATE_JWT_ALGORITHMS", "RS256")],
+                "RS256 without a JWKS URL",
+            ),
+            (
+                vec![("FILEGATE_JWT_ALGORITHMS", "HS512")],
+                "an algorithm filegate does not verify",
+            ),
+            (vec![("FILEGATE_JWT_ALGORITHMS", "none")], "none"),
+            (vec![("FILEGATE_JWT_ALGORITHMS", ",")], "no algorithm"),
+            (
+                vec![
+                    JWKS,
+                    ("FILEGATE_JWT_SECRET", ""),
+                    ("FILEGATE_CURSOR_SECRET", "c".repeat(32).leak()),
+                    ("FILEGATE_JWT_ALGORITHMS", "HS256"),
+                ],
+                "HS256 without a secret",
+            ),
+        ] {
+            assert!(
+                matches!(
+                    load_auth(&pairs),
+                    Err(ConfigError::Invalid {
+                        name: "FILEGATE_JWT_ALGORITHMS",
+                        ..
+                    })
+                ),
+                "{why}"
+            );
+        }
+    }
+
+    #[test]
+    fn cursors_have_their_own_secret_or_else_the_jwt_secrets() {
+        let own = "cursor-secret-cursor-secret-cursor!";
+        let c = load_auth(&[("FILEGATE_CURSOR_SECRET", own)]).unwrap();
+        assert_eq!(c.cursor_secret.expose(), own);
+        let c = load_auth(&[]).unwrap();
+        assert_eq!(c.cursor_secret.expose(), "0123456789abcdef0123456789abcdef");
+        assert_eq!(
+            load_auth(&[JWKS, ("FILEGATE_JWT_SECRET", "")]).unwrap_err(),
+            ConfigError::Missing("FILEGATE_CURSOR_SECRET")
+        );
+        assert!(matches!(
+            load_auth(&[("FILEGATE_CURSOR_SECRET", "short")]),
+            Err(ConfigError::Invalid {
+                name: "FILEGATE_CURSOR_SECRET",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn the_key_cache_bounds_have_defaults_and_limits() {
+        let jwks = load_auth(&[JWKS]).unwrap().jwks.unwrap();
+        assert_eq!(jwks.max_cache, Duration::from_secs(3600));
+        assert_eq!(jwks.refetch_interval, Duration::from_secs(30));
+        for (name, value) in [
+            ("FILEGATE_JWKS_MAX_CACHE_SECS", "0"),
+            ("FILEGATE_JWKS_MAX_CACHE_SECS", "86401"),
+            ("FILEGATE_JWKS_REFETCH_SECS", "0"),
+            ("FILEGATE_JWT_CLIENT_ID_AUDIENCE", "yes"),
+        ] {
+            match load_auth(&[JWKS, (name, value)]) {
+                Err(ConfigError::Invalid { name: got, .. }) => assert_eq!(got, name),
+                other => panic!("{name}={value}: {other:?}"),
+            }
+        }
     }
 }

@@ -426,3 +426,232 @@ async fn claims_not_yet_valid_or_for_someone_else_are_refused() {
         );
     }
 }
+
+/// One README recipe: a provider's settings and a token shaped as that provider issues it.
+struct Recipe {
+    provider: &'static str,
+    settings: &'static [(&'static str, &'static str)],
+    /// The claims, with `{org}` where the organisation goes; times are added.
+    claims: fn(&str) -> Value,
+    writes: bool,
+}
+
+const COGNITO: &[(&str, &str)] = &[
+    (
+        "FILEGATE_JWT_ISSUER",
+        "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123",
+    ),
+    ("FILEGATE_JWT_AUDIENCE", "3n4b5urk1ft4fl3mg5e62d9ado"),
+    ("FILEGATE_JWT_CLIENT_ID_AUDIENCE", "true"),
+    ("FILEGATE_JWT_ORG_CLAIM", "custom:org"),
+    ("FILEGATE_JWT_SCOPE_PREFIX", "filegate/"),
+];
+
+fn recipes() -> Vec<Recipe> {
+    vec![
+        Recipe {
+            provider: "Cognito ID token",
+            settings: COGNITO,
+            claims: |org| {
+                json!({
+                "sub": "5f7c2e1a-3b4d-4e5f-8a9b-0c1d2e3f4a5b", "cognito:username": "alice",
+                "email": "alice@example.com", "email_verified": true,
+                "iss": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123",
+                "aud": "3n4b5urk1ft4fl3mg5e62d9ado", "token_use": "id",
+                "event_id": "7d0f5bb1-7c1e-4b7e-9b5a-3b0e4f2a1c9d", "custom:org": org})
+            },
+            writes: true,
+        },
+        Recipe {
+            provider: "Cognito access token",
+            settings: COGNITO,
+            claims: |org| {
+                json!({
+                "sub": "5f7c2e1a-3b4d-4e5f-8a9b-0c1d2e3f4a5b", "username": "alice",
+                "iss": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123",
+                "client_id": "3n4b5urk1ft4fl3mg5e62d9ado", "token_use": "access",
+                "scope": "filegate/files:read", "custom:org": org})
+            },
+            writes: false,
+        },
+        Recipe {
+            provider: "Auth0",
+            settings: &[
+                ("FILEGATE_JWT_ISSUER", "https://example.eu.auth0.com/"),
+                ("FILEGATE_JWT_AUDIENCE", "https://files.example.com"),
+                ("FILEGATE_JWT_ORG_CLAIM", "https://example.com/org"),
+            ],
+            claims: |org| {
+                json!({
+                "iss": "https://example.eu.auth0.com/", "sub": "auth0|6543a1b2c3d4e5f6a7b8c9d0",
+                "aud": ["https://files.example.com", "https://example.eu.auth0.com/userinfo"],
+                "azp": "Xy9aBcDeFgHiJkLmNoPqRsTuVwXyZ012", "scope": "openid profile files:read files:write",
+                "https://example.com/org": org})
+            },
+            writes: true,
+        },
+        Recipe {
+            provider: "Clerk",
+            settings: &[
+                ("FILEGATE_JWT_ISSUER", "https://clerk.example.com"),
+                ("FILEGATE_JWT_ORG_CLAIM", "/o/id"),
+            ],
+            claims: |org| {
+                json!({
+                "azp": "https://app.example.com", "fva": [3, -1], "iss": "https://clerk.example.com",
+                "sid": "sess_2pQ8xYzAbCdEfGhIjKlMnOpQrSt", "sub": "user_2pQ8wXyZaBcDeFgHiJkLmNoPq",
+                "v": 2, "o": {"id": org, "rol": "admin", "slg": "acme"}})
+            },
+            writes: true,
+        },
+        Recipe {
+            provider: "Okta",
+            settings: &[
+                (
+                    "FILEGATE_JWT_ISSUER",
+                    "https://example.okta.com/oauth2/default",
+                ),
+                ("FILEGATE_JWT_AUDIENCE", "api://default"),
+            ],
+            claims: |org| {
+                json!({
+                "ver": 1, "jti": "AT.q8w7e6r5t4y3u2i1o0p", "iss": "https://example.okta.com/oauth2/default",
+                "aud": "api://default", "cid": "0oa1b2c3d4e5f6g7h8i9", "uid": "00u1b2c3d4e5f6g7h8i9",
+                "scp": ["files:read", "files:write"], "sub": "alice@example.com", "org": org})
+            },
+            writes: true,
+        },
+        Recipe {
+            provider: "Entra ID",
+            settings: &[
+                (
+                    "FILEGATE_JWT_ISSUER",
+                    "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0",
+                ),
+                (
+                    "FILEGATE_JWT_AUDIENCE",
+                    "6e74172b-be56-4843-9ff4-e66a39bb12e3",
+                ),
+                ("FILEGATE_JWT_ORG_CLAIM", "tid"),
+            ],
+            claims: |_| {
+                json!({
+                "aud": "6e74172b-be56-4843-9ff4-e66a39bb12e3",
+                "iss": "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0",
+                "azp": "4a1c8e3d-2b7f-4e9a-8c6d-5f0e1b2a3c4d", "azpacr": "0", "name": "Alice",
+                "oid": "00000000-0000-0000-66f3-3332eca7ea81", "preferred_username": "alice@contoso.com",
+                "scp": "files:read", "sub": "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ",
+                "tid": "9188040d-6c67-4c5b-b112-36a304b66dad", "ver": "2.0"})
+            },
+            writes: false,
+        },
+        Recipe {
+            provider: "Keycloak",
+            settings: &[
+                (
+                    "FILEGATE_JWT_ISSUER",
+                    "https://keycloak.example.com/realms/acme",
+                ),
+                ("FILEGATE_JWT_AUDIENCE", "filegate"),
+                ("FILEGATE_JWT_ORG_CLAIM", "/organization/0"),
+            ],
+            claims: |org| {
+                json!({
+                "iss": "https://keycloak.example.com/realms/acme", "aud": ["filegate", "account"],
+                "sub": "f7c3a1e2-9b8d-4c6f-a5e4-d3c2b1a09f8e", "typ": "Bearer", "azp": "filegate-web",
+                "scope": "openid email profile files:read files:write", "preferred_username": "alice",
+                "realm_access": {"roles": ["default-roles-acme"]}, "organization": [org]})
+            },
+            writes: true,
+        },
+        Recipe {
+            provider: "Supabase Auth",
+            settings: &[
+                (
+                    "FILEGATE_JWT_ISSUER",
+                    "https://abcdefghijklmnopqrst.supabase.co/auth/v1",
+                ),
+                ("FILEGATE_JWT_AUDIENCE", "authenticated"),
+                ("FILEGATE_JWT_ORG_CLAIM", "/app_metadata/org"),
+            ],
+            claims: |org| {
+                json!({
+                "iss": "https://abcdefghijklmnopqrst.supabase.co/auth/v1",
+                "sub": "8d2f4b6a-1c3e-4a5b-9d7f-0e2c4a6b8d1f", "aud": "authenticated",
+                "email": "alice@example.com", "phone": "", "role": "authenticated", "aal": "aal1",
+                "app_metadata": {"provider": "email", "providers": ["email"], "org": org},
+                "user_metadata": {"email_verified": true}, "is_anonymous": false,
+                "session_id": "3b5d7f9a-2c4e-4b6d-8f0a-1c3e5a7b9d2f"})
+            },
+            writes: true,
+        },
+    ]
+}
+
+#[tokio::test]
+async fn tokens_shaped_like_each_providers_authorise_the_right_org_and_scopes() {
+    let idp = JwksServer::start().await;
+    let (rsa, ec) = (
+        TestSigningKey::rs256("provider-rsa", 0),
+        TestSigningKey::es256("provider-ec"),
+    );
+    idp.publish(&[&rsa, &ec]);
+    for recipe in recipes() {
+        let app = app_with_jwks(&idp, true, recipe.settings).await;
+        let timed = |mut claims: Value| {
+            claims["exp"] = json!(now() + 3600);
+            claims["iat"] = json!(now());
+            claims["nbf"] = json!(now());
+            claims
+        };
+        let claims = timed((recipe.claims)(&app.org));
+        let elsewhere = timed((recipe.claims)("someone-else"));
+        // Supabase's asymmetric keys are ES256 by default; the others sign RS256.
+        let key = if recipe.provider == "Supabase Auth" {
+            &ec
+        } else {
+            &rsa
+        };
+        let token = key.sign(&claims);
+        let label = recipe.provider;
+
+        let r = list(&app, &token).await;
+        assert_eq!(r.status, StatusCode::OK, "{label}: {}", r.body);
+        let created = app
+            .send(
+                Method::POST,
+                "/v1/files",
+                Some(&token),
+                Some(&pdf("r.pdf", 10)),
+            )
+            .await;
+        if !recipe.writes {
+            assert_eq!(
+                (created.status, created.code()),
+                (StatusCode::FORBIDDEN, "insufficient_scope"),
+                "{label}: {}",
+                created.body
+            );
+            continue;
+        }
+        assert_eq!(
+            created.status,
+            StatusCode::CREATED,
+            "{label}: {}",
+            created.body
+        );
+        // The file is the token's organisation's, and no other's.
+        let path = format!("/v1/files/{}", created.body["id"].as_str().unwrap());
+        let own = app.send(Method::GET, &path, Some(&token), None).await;
+        assert_eq!(own.status, StatusCode::OK, "{label}: {}", own.body);
+        let other = app
+            .send(Method::GET, &path, Some(&key.sign(&elsewhere)), None)
+            .await;
+        assert_eq!(
+            other.status,
+            StatusCode::NOT_FOUND,
+            "{label}: {}",
+            other.body
+        );
+    }
+}
