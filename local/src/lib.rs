@@ -106,7 +106,10 @@ impl utoipa::Modify for SecuritySchemes {
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
                     .description(Some(
-                        "HS256 JWT with `sub`, `org` (claim name configurable), `exp`, optional `scope`",
+                        "A JWT with `sub`, `org` (claim name or JSON pointer configurable), `exp`, optional \
+                         `scope` (or `scp`): HS256 with the deployment's secret \
+                         (`FILEGATE_JWT_SECRET`), or RS256 / ES256 / EdDSA with a key of the \
+                         identity provider's JWKS (`FILEGATE_JWT_JWKS_URL`), named by `kid`",
                     ))
                     .build(),
             ),

@@ -237,3 +237,63 @@ fn s3_events_reach_the_finalizer_with_partial_batch_failures() {
     let env = format!("{:?}", function["Properties"]["Environment"]);
     assert!(!env.contains("FILEGATE_JWT_SECRET"), "{env}");
 }
+
+#[test]
+fn every_function_that_authenticates_callers_has_the_same_identity_settings() {
+    let template = template();
+    let identity = |name: &str| {
+        ["FILEGATE_JWT_", "FILEGATE_JWKS_", "FILEGATE_CURSOR_"]
+            .iter()
+            .any(|p| name.starts_with(p))
+    };
+    let settings: Vec<(String, BTreeSet<String>)> = functions(&template)
+        .into_iter()
+        .map(|(name, f)| {
+            let names = f["Properties"]["Environment"]["Variables"]
+                .as_mapping()
+                .map(|vars| {
+                    vars.keys()
+                        .filter_map(|k| k.as_str())
+                        .filter(|k| identity(k))
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default();
+            (name, names)
+        })
+        .filter(|(_, names): &(String, BTreeSet<String>)| !names.is_empty())
+        .collect();
+    let authenticating: Vec<&str> = settings.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        authenticating,
+        [
+            "PresignFunction",
+            "FinalizeFunction",
+            "MetadataFunction",
+            "ProxyFunction"
+        ],
+        "the HTTP functions, and no other, verify callers"
+    );
+    let first = &settings[0].1;
+    for (name, names) in &settings {
+        assert_eq!(
+            names, first,
+            "{name} has other identity settings than PresignFunction"
+        );
+    }
+    for required in [
+        "FILEGATE_JWT_SECRET",
+        "FILEGATE_JWT_JWKS_URL",
+        "FILEGATE_CURSOR_SECRET",
+    ] {
+        assert!(first.contains(required), "{required}");
+    }
+    // Every setting the template passes is one the config loader reads.
+    let loader = std::fs::read_to_string(root().join("crates/store/src/config.rs")).unwrap();
+    for name in first {
+        assert!(
+            loader.contains(&format!("\"{name}\"")),
+            "{name} is read by no loader"
+        );
+    }
+}

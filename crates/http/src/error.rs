@@ -139,6 +139,10 @@ pub enum AuthErrors {
     /// Valid credentials without the scope the route needs (`insufficient_scope`).
     #[response(status = 403)]
     Forbidden(ErrorBody),
+    /// A dependency could not be reached; retry later (`auth_unavailable`: the identity
+    /// provider's signing keys could not be fetched and none are cached).
+    #[response(status = 503)]
+    Unavailable(ErrorBody),
 }
 
 #[cfg(test)]
