@@ -23,6 +23,16 @@ const BINARIES: &[&str] = &[
     "metadata",
     "proxy",
 ];
+/// The functions that verify callers, again configured for a JWKS-only identity provider
+/// (keys are fetched on first need, so init should not change).
+const WITH_JWKS: &[&str] = &["presign", "finalize", "metadata", "proxy"];
+
+/// The HS256 secret every run gets, or a JWKS URL and cursor secret in its place.
+#[derive(Clone, Copy)]
+enum Identity {
+    Hs256,
+    Jwks,
+}
 
 fn main() {
     let target = filegate_tests::release_build(&[
@@ -41,11 +51,19 @@ fn main() {
 
     // Rounds interleave the binaries, so drift in the machine's speed (it is shared) hits all
     // of them alike and the ratios stay comparable. One unmeasured round warms the page cache.
-    let paths: Vec<PathBuf> = BINARIES.iter().map(|name| target.join(name)).collect();
-    let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(RUNS); paths.len()];
+    let runs: Vec<(String, PathBuf, Identity)> = BINARIES
+        .iter()
+        .map(|name| (name.to_string(), target.join(name), Identity::Hs256))
+        .chain(
+            WITH_JWKS
+                .iter()
+                .map(|name| (format!("{name} (JWKS)"), target.join(name), Identity::Jwks)),
+        )
+        .collect();
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(RUNS); runs.len()];
     for round in 0..=RUNS {
-        for (i, path) in paths.iter().enumerate() {
-            let t = init_time(path);
+        for (i, (_, path, identity)) in runs.iter().enumerate() {
+            let t = init_time(path, *identity);
             if round > 0 {
                 samples[i].push(t);
             }
@@ -58,7 +76,7 @@ fn main() {
         (v[RUNS / 2], v[RUNS * 9 / 10])
     };
     let (baseline, _) = median_of(&mut samples[0].clone());
-    for ((name, path), runs) in BINARIES.iter().zip(&paths).zip(samples.iter_mut()) {
+    for ((name, path, _), runs) in runs.iter().zip(samples.iter_mut()) {
         let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         let (median, p90) = median_of(runs);
         println!(
@@ -76,12 +94,28 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// Starts the binary against a fake Runtime API and returns the time to its first `/next`.
-fn init_time(binary: &Path) -> Duration {
+fn init_time(binary: &Path, identity: Identity) -> Duration {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let api = listener.local_addr().unwrap().to_string();
     let started = Instant::now();
-    let mut child = Command::new(binary)
-        .env_clear()
+    let mut command = Command::new(binary);
+    command.env_clear();
+    match identity {
+        Identity::Hs256 => command.env(
+            "FILEGATE_JWT_SECRET",
+            "bench-secret-bench-secret-bench-secret",
+        ),
+        Identity::Jwks => command
+            .env(
+                "FILEGATE_JWT_JWKS_URL",
+                "https://idp.example.com/.well-known/jwks.json",
+            )
+            .env(
+                "FILEGATE_CURSOR_SECRET",
+                "bench-cursor-bench-cursor-bench-cursor",
+            ),
+    };
+    let mut child = command
         .env("AWS_LAMBDA_RUNTIME_API", &api)
         .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
@@ -97,10 +131,6 @@ fn init_time(binary: &Path) -> Duration {
         .env("AWS_SESSION_TOKEN", "bench")
         .env("FILEGATE_TABLE", "filegate")
         .env("FILEGATE_BUCKET", "filegate-files")
-        .env(
-            "FILEGATE_JWT_SECRET",
-            "bench-secret-bench-secret-bench-secret",
-        )
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

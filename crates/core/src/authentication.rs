@@ -8,7 +8,7 @@ use filegate_domain::ids::{OrgId, UserId};
 use filegate_domain::principal::{Actor, Caller, Scopes};
 use filegate_domain::timestamp::Timestamp;
 use filegate_store::config::{AuthConfig, SigningAlgorithm};
-use filegate_store::key_set::{JwksClient, KeySetSource};
+use filegate_store::key_set::JwksClient;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
@@ -60,23 +60,15 @@ fn invalid_token(message: impl Into<std::borrow::Cow<'static, str>>) -> DomainEr
 impl TokenVerifier {
     /// With the configured JWKS URL fetched over filegate's own HTTPS client.
     pub fn new(config: &AuthConfig) -> Self {
-        let source = config.jwks.as_ref().map(|jwks| {
-            Arc::new(JwksClient::new(jwks.url.clone(), jwks.native_roots)) as Arc<dyn KeySetSource>
-        });
-        Self::with_key_source(config, source)
-    }
-
-    /// With keys from `source` (in tests, a scripted one).
-    pub fn with_key_source(config: &AuthConfig, source: Option<Arc<dyn KeySetSource>>) -> Self {
         let allows = |a: SigningAlgorithm| config.algorithms.contains(&a);
         let asymmetric: Vec<Algorithm> = SigningAlgorithm::ASYMMETRIC
             .into_iter()
             .filter(|a| allows(*a))
             .map(algorithm)
             .collect();
-        let signing_keys = match (&config.jwks, source) {
-            (Some(jwks), Some(source)) if !asymmetric.is_empty() => Some(SigningKeys::new(
-                source,
+        let signing_keys = match &config.jwks {
+            Some(jwks) if !asymmetric.is_empty() => Some(SigningKeys::new(
+                Arc::new(JwksClient::new(jwks.url.clone(), jwks.native_roots)),
                 asymmetric,
                 CachePolicy {
                     max_cache: jwks.max_cache,

@@ -364,7 +364,12 @@ fn decoded_len(b64url: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use filegate_store::key_set::{FetchedKeySet, KeySetFetchError};
     use serde_json::json;
+    use std::collections::VecDeque;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn policy(max: u64) -> CachePolicy {
         CachePolicy {
@@ -464,5 +469,102 @@ mod tests {
         ] {
             assert!(parse_key_set(body.as_bytes(), &ALL).is_err(), "{body}");
         }
+    }
+
+    /// A provider whose answers the test scripts, counting the fetches.
+    #[derive(Debug, Default)]
+    struct ScriptedProvider {
+        answers: Mutex<VecDeque<Result<&'static str, ()>>>,
+        fetches: AtomicUsize,
+    }
+
+    impl KeySetSource for ScriptedProvider {
+        fn fetch(
+            &self,
+        ) -> Pin<Box<dyn Future<Output = Result<FetchedKeySet, KeySetFetchError>> + Send + '_>>
+        {
+            self.fetches.fetch_add(1, Ordering::SeqCst);
+            let answer = self.answers.lock().unwrap().pop_front().unwrap_or(Err(()));
+            Box::pin(async move {
+                answer
+                    .map(|body| FetchedKeySet {
+                        body: body.as_bytes().to_vec().into(),
+                        cache_control: Some("max-age=600".into()),
+                    })
+                    .map_err(|()| KeySetFetchError::Unreachable("down".into()))
+            })
+        }
+    }
+
+    fn cache(answers: Vec<Result<&'static str, ()>>) -> (SigningKeys, Arc<ScriptedProvider>) {
+        let provider = Arc::new(ScriptedProvider {
+            answers: Mutex::new(answers.into()),
+            ..Default::default()
+        });
+        let keys = SigningKeys::new(provider.clone(), ALL.to_vec(), policy(3600));
+        (keys, provider)
+    }
+
+    fn fetches(p: &ScriptedProvider) -> usize {
+        p.fetches.load(Ordering::SeqCst)
+    }
+
+    fn one_key(kid: &str) -> &'static str {
+        Box::leak(json!({"keys": [rsa(kid)]}).to_string().into_boxed_str())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn through_an_outage_cached_keys_serve_for_a_day_past_their_lifetime() {
+        let (keys, provider) = cache(vec![Ok(one_key("k"))]);
+        assert!(keys.key("k").await.is_ok());
+        // Past the 600 s lifetime the provider is down: one attempt, then the stale key serves
+        // without a new attempt for 5 s.
+        tokio::time::advance(Duration::from_secs(601)).await;
+        assert!(keys.key("k").await.is_ok());
+        assert!(keys.key("k").await.is_ok());
+        assert_eq!(fetches(&provider), 2);
+        tokio::time::advance(RETRY_AFTER_FAILURE).await;
+        assert!(keys.key("k").await.is_ok());
+        assert_eq!(fetches(&provider), 3);
+        // A kid it never saw cannot be learnt now: "cannot verify", not "no such key".
+        assert_eq!(
+            keys.key("new").await.unwrap_err().code(),
+            "auth_unavailable"
+        );
+        // A day past the lifetime, the stale key is no longer trusted.
+        tokio::time::advance(MAX_STALE).await;
+        let e = keys.key("k").await.unwrap_err();
+        assert_eq!(e.code(), "auth_unavailable");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cold_cache_that_cannot_fetch_is_unavailable_and_tries_again_after_5_s() {
+        let (keys, provider) = cache(vec![Err(()), Ok(one_key("k"))]);
+        assert_eq!(keys.key("k").await.unwrap_err().code(), "auth_unavailable");
+        assert_eq!(keys.key("k").await.unwrap_err().code(), "auth_unavailable");
+        assert_eq!(fetches(&provider), 1, "no second attempt within 5 s");
+        tokio::time::advance(RETRY_AFTER_FAILURE).await;
+        assert!(keys.key("k").await.is_ok());
+        assert_eq!(fetches(&provider), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_misses_share_one_fetch() {
+        let (keys, provider) = cache(vec![Ok(one_key("k"))]);
+        let keys = Arc::new(keys);
+        let tasks: Vec<_> = (0..20)
+            .map(|i| {
+                let keys = keys.clone();
+                tokio::spawn(async move { keys.key(if i % 2 == 0 { "k" } else { "other" }).await })
+            })
+            .collect();
+        let mut found = 0;
+        for t in tasks {
+            if t.await.unwrap().is_ok() {
+                found += 1;
+            }
+        }
+        assert_eq!(found, 10);
+        assert_eq!(fetches(&provider), 1);
     }
 }
