@@ -25,13 +25,21 @@ pub const DEV_JWT_SECRET: &str = "filegate-local-development-secret-not-for-prod
 /// Seals the local API's list cursors.
 pub const DEV_CURSOR_SECRET: &str = "filegate-local-development-cursor-secret-not-for-production";
 
+/// The issuer of the development RS256 tokens (`token --key`) when a JWKS URL is set.
+pub const DEV_ISSUER: &str = "filegate-local";
+
 /// A setting as the local API sees it: the environment's, else a [`LOCAL_DEFAULTS`] entry,
 /// except the development JWT secret when the environment names a JWKS URL.
 pub fn local_setting(lookup: impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
     let set = |n: &str| lookup(n).filter(|v| !v.trim().is_empty());
     set(name).or_else(|| {
-        if name == "FILEGATE_JWT_SECRET" && set("FILEGATE_JWT_JWKS_URL").is_some() {
+        let jwks = set("FILEGATE_JWT_JWKS_URL").is_some();
+        if name == "FILEGATE_JWT_SECRET" && jwks {
             return None;
+        }
+        // A JWKS needs an issuer; `token --key` signs tokens with this one.
+        if name == "FILEGATE_JWT_ISSUER" && jwks {
+            return Some(DEV_ISSUER.to_owned());
         }
         LOCAL_DEFAULTS
             .iter()
@@ -264,6 +272,8 @@ struct DevClaims<'a> {
     exp: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iss: Option<&'a str>,
 }
 
 /// Signs an HS256 token for local use and tests.
@@ -284,11 +294,23 @@ pub fn dev_claims<'a>(
     scope: Option<&'a str>,
     ttl_secs: i64,
 ) -> impl Serialize + 'a {
+    dev_claims_from(org, sub, scope, ttl_secs, None)
+}
+
+/// [`dev_claims`] with an `iss`.
+pub fn dev_claims_from<'a>(
+    org: &'a str,
+    sub: &'a str,
+    scope: Option<&'a str>,
+    ttl_secs: i64,
+    iss: Option<&'a str>,
+) -> impl Serialize + 'a {
     DevClaims {
         sub,
         org,
         exp: filegate_domain::timestamp::Timestamp::now().unix_seconds() + ttl_secs,
         scope,
+        iss,
     }
 }
 

@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 
 use filegate_local::dev_signing_key::DevSigningKey;
 use filegate_local::emulator::Emulator;
-use filegate_local::{Deployment, dev_claims, local_setting, mint_token};
+use filegate_local::{DEV_ISSUER, Deployment, dev_claims_from, local_setting, mint_token};
 use filegate_store::config::{AuthConfig, Config};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -67,12 +67,16 @@ fn token(args: &[String]) -> Result<(), Error> {
         rest.get(2).map(String::as_str),
     );
     let token = match key {
-        Some(path) => DevSigningKey::load(std::path::Path::new(path))?.sign(&dev_claims(
-            org,
-            sub,
-            scope,
-            24 * 3600,
-        ))?,
+        Some(path) => {
+            let issuer = setting("FILEGATE_JWT_ISSUER").unwrap_or_else(|| DEV_ISSUER.to_owned());
+            DevSigningKey::load(std::path::Path::new(path))?.sign(&dev_claims_from(
+                org,
+                sub,
+                scope,
+                24 * 3600,
+                Some(&issuer),
+            ))?
+        }
         None => {
             let secret = setting("FILEGATE_JWT_SECRET").ok_or(
                 "FILEGATE_JWT_JWKS_URL is set and FILEGATE_JWT_SECRET is not: the local API \

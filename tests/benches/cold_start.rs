@@ -110,6 +110,7 @@ fn init_time(binary: &Path, identity: Identity) -> Duration {
                 "FILEGATE_JWT_JWKS_URL",
                 "https://idp.example.com/.well-known/jwks.json",
             )
+            .env("FILEGATE_JWT_ISSUER", "https://idp.example.com/")
             .env(
                 "FILEGATE_CURSOR_SECRET",
                 "bench-cursor-bench-cursor-bench-cursor",

@@ -51,11 +51,14 @@ async fn main() {
     let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); labels.len()];
     for round in 0..=ROUNDS {
         let app = spawn_app_with(TestOptions {
-            settings: vec![("FILEGATE_JWT_JWKS_URL", idp.url())],
+            settings: vec![
+                ("FILEGATE_JWT_JWKS_URL", idp.url()),
+                ("FILEGATE_JWT_ISSUER", "https://idp.test".to_owned()),
+            ],
             ..Default::default()
         })
         .await;
-        let claims = json!({"sub": "bench", "org": app.org,
+        let claims = json!({"sub": "bench", "org": app.org, "iss": "https://idp.test",
             "exp": filegate_domain::timestamp::Timestamp::now().unix_seconds() + 3600});
         let fetches = idp.fetches();
         // The first request of the round names a key by turns, so each algorithm pays once.

@@ -228,7 +228,7 @@ fn check_issued_at(claims: &Value) -> Result<(), DomainError> {
 }
 
 /// `scope` as a space-separated string (OAuth 2.0), or `scp` as an array (Okta) or a string
-/// (Entra ID); each word without `prefix` when it has it. A claim of another shape must not
+/// (Entra ID); with a `prefix`, only the words that carry it, without it. A claim of another shape must not
 /// fall back to "absent" (read + write).
 fn scopes(claims: &Value, prefix: Option<&str>) -> Result<Scopes, DomainError> {
     let malformed = || {
@@ -249,9 +249,13 @@ fn scopes(claims: &Value, prefix: Option<&str>) -> Result<Scopes, DomainError> {
         }
         _ => return Err(malformed()),
     };
+    // With a prefix, a bare `admin` (another resource server's scope) grants nothing.
     let words: Vec<&str> = words
         .split_ascii_whitespace()
-        .map(|w| prefix.and_then(|p| w.strip_prefix(p)).unwrap_or(w))
+        .filter_map(|w| match prefix {
+            Some(p) => w.strip_prefix(p),
+            None => Some(w),
+        })
         .collect();
     Ok(Scopes::from_claim(Some(&words.join(" "))))
 }

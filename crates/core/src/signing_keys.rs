@@ -27,8 +27,9 @@ use jsonwebtoken::jwk::{
 use jsonwebtoken::{Algorithm, DecodingKey};
 use tokio::time::Instant;
 
-/// Kept at least this long whatever `Cache-Control` says (`no-cache`, `max-age=0`): a
-/// provider's advice must not turn into a fetch per request.
+/// Kept at least this long whatever `Cache-Control` says (`no-cache`, `max-age=0`), unless
+/// `FILEGATE_JWKS_MAX_CACHE_SECS` is shorter: a provider's advice must not turn into a fetch
+/// per request.
 const MIN_CACHE: Duration = Duration::from_secs(60);
 /// When the response says nothing about caching.
 const DEFAULT_CACHE: Duration = Duration::from_secs(600);
@@ -64,8 +65,8 @@ pub struct CachePolicy {
 }
 
 impl CachePolicy {
-    /// The lifetime of a key set fetched with this `Cache-Control`: its `max-age` (or
-    /// `s-maxage`), at least [`MIN_CACHE`], at most `max_cache`.
+    /// The lifetime of a key set fetched with this `Cache-Control`: its `max-age`, at least
+    /// [`MIN_CACHE`], at most `max_cache` (which wins when it is the shorter).
     pub fn lifetime(&self, cache_control: Option<&str>) -> Duration {
         let advised = cache_control.map_or(Some(DEFAULT_CACHE), advised_lifetime);
         advised
@@ -75,11 +76,10 @@ impl CachePolicy {
     }
 }
 
-/// What a `Cache-Control` header advises: `Some(0)` for `no-store`/`no-cache`, the shared or
-/// private max age, `None` when it says neither.
+/// What a `Cache-Control` header advises: `Some(0)` for `no-store`/`no-cache`, its
+/// `max-age`, `None` when it says neither (`s-maxage` is for shared caches; this one is not).
 fn advised_lifetime(header: &str) -> Option<Duration> {
     let mut max_age = None;
-    let mut shared_max_age = None;
     for directive in header.split(',').map(str::trim) {
         let (name, value) = directive
             .split_once('=')
@@ -94,11 +94,10 @@ fn advised_lifetime(header: &str) -> Option<Duration> {
         match name.to_ascii_lowercase().as_str() {
             "no-store" | "no-cache" => return Some(Duration::ZERO),
             "max-age" => max_age = seconds(),
-            "s-maxage" => shared_max_age = seconds(),
             _ => {}
         }
     }
-    shared_max_age.or(max_age)
+    max_age
 }
 
 /// The keys of one JWKS document, by `kid`.
@@ -233,7 +232,13 @@ impl SigningKeys {
         });
         let mut state = self.lock();
         state.attempts += 1;
-        state.last_attempt = Some(started);
+        // A success counts from when it was asked for (the keys' age); a failure from when it
+        // ended, so that a provider that hangs for the whole timeout still gets its pause.
+        state.last_attempt = Some(if outcome.is_ok() {
+            started
+        } else {
+            Instant::now()
+        });
         match outcome {
             Ok((by_kid, lifetime)) => {
                 tracing::info!(
@@ -384,7 +389,7 @@ mod tests {
         let secs = |cc: Option<&str>| p.lifetime(cc).as_secs();
         assert_eq!(secs(None), 600);
         assert_eq!(secs(Some("public, max-age=900")), 900);
-        assert_eq!(secs(Some("max-age=900, s-maxage=1200")), 1200);
+        assert_eq!(secs(Some("max-age=900, s-maxage=1200")), 900);
         assert_eq!(secs(Some("max-age=\"300\"")), 300);
         // Below the floor, above the cap, or telling not to cache at all.
         assert_eq!(secs(Some("max-age=5")), 60);

@@ -290,8 +290,6 @@ fn refusal(status: StatusCode, error: &S3Error) -> DomainError {
     }
 }
 
-/// The Amazon Trust Services roots compiled into the binary (S3's certificates chain to
-/// them), and the system's when `FILEGATE_TLS_NATIVE_ROOTS` asks for them.
 #[cfg(test)]
 mod tests {
     use super::*;

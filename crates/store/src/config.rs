@@ -34,8 +34,8 @@ pub struct AuthConfig {
     /// The claim that names the organisation: a name (`org`, `https://example.com/org`) or a
     /// JSON pointer into the claims (`/o/id`).
     pub org_claim: String,
-    /// Removed from the front of scope words before they are matched
-    /// (`FILEGATE_JWT_SCOPE_PREFIX`: Cognito's `<resource server>/files:read`).
+    /// Only scope words with this prefix count, without it (`FILEGATE_JWT_SCOPE_PREFIX`:
+    /// Cognito's `<resource server>/files:read`).
     pub scope_prefix: Option<String>,
     /// Seals list cursors (`FILEGATE_CURSOR_SECRET`; else derived from the JWT secret).
     pub cursor_secret: Secret,
@@ -134,6 +134,16 @@ impl AuthConfig {
                 })
             })
             .transpose()?;
+        let issuer = settings.get("FILEGATE_JWT_ISSUER");
+        // A provider's keys may sign the tokens of its other tenants and apps too (Entra ID's
+        // common keys, any multi-tenant IdP): the issuer says whose tokens these are.
+        if jwks.is_some() && issuer.is_none() {
+            return Err(invalid(
+                "FILEGATE_JWT_ISSUER",
+                "must be set with FILEGATE_JWT_JWKS_URL: the provider's keys may sign other \
+                 tenants' tokens too",
+            ));
+        }
         if jwt_secret.is_none() && jwks.is_none() {
             return Err(ConfigError::Missing(
                 "FILEGATE_JWT_SECRET or FILEGATE_JWT_JWKS_URL",
@@ -188,7 +198,7 @@ impl AuthConfig {
             jwt_secret,
             jwks,
             algorithms,
-            issuer: settings.get("FILEGATE_JWT_ISSUER"),
+            issuer,
             audience: settings.get("FILEGATE_JWT_AUDIENCE"),
             client_id_as_audience: settings.flag("FILEGATE_JWT_CLIENT_ID_AUDIENCE")?,
             org_claim,
@@ -468,6 +478,7 @@ mod tests {
             ("FILEGATE_BUCKET", "bucket"),
             ("AWS_REGION", "eu-west-1"),
             ("FILEGATE_JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("FILEGATE_JWT_ISSUER", "https://idp.example.com/"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))

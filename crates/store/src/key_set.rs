@@ -59,33 +59,45 @@ pub trait KeySetSource: Send + Sync + std::fmt::Debug {
     ) -> Pin<Box<dyn Future<Output = Result<FetchedKeySet, KeySetFetchError>> + Send + '_>>;
 }
 
-/// Fetches one JWKS URL. Built once per process; the connection is pooled between fetches.
-#[derive(Debug, Clone)]
+/// Fetches one JWKS URL. Built once per process; the HTTPS client (its TLS config, Mozilla's
+/// roots) is built on the first fetch, so that init costs nothing, and then pooled.
+#[derive(Debug)]
 pub struct JwksClient {
     url: url::Url,
-    client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
+    native_roots: bool,
+    client: std::sync::OnceLock<Client<HttpsConnector<HttpConnector>, Empty<Bytes>>>,
 }
 
 impl JwksClient {
     /// `url` was checked by the config loader (https, or http on a loopback host).
     pub fn new(url: url::Url, native_roots: bool) -> Self {
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(FETCH_TIMEOUT));
-        let tls = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls::client_config(CompiledRoots::Mozilla, native_roots));
-        let https = if url.scheme() == "http" {
-            tls.https_or_http()
-        } else {
-            tls.https_only()
+        Self {
+            url,
+            native_roots,
+            client: std::sync::OnceLock::new(),
         }
-        .enable_http1()
-        .wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(1)
-            .build(https);
-        Self { url, client }
+    }
+
+    fn client(&self) -> &Client<HttpsConnector<HttpConnector>, Empty<Bytes>> {
+        self.client.get_or_init(|| {
+            let mut http = HttpConnector::new();
+            http.enforce_http(false);
+            http.set_connect_timeout(Some(FETCH_TIMEOUT));
+            let tls = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(
+                tls::client_config(CompiledRoots::Mozilla, self.native_roots),
+            );
+            let https = if self.url.scheme() == "http" {
+                tls.https_or_http()
+            } else {
+                tls.https_only()
+            }
+            .enable_http1()
+            .wrap_connector(http);
+            Client::builder(TokioExecutor::new())
+                .pool_idle_timeout(Duration::from_secs(60))
+                .pool_max_idle_per_host(1)
+                .build(https)
+        })
     }
 
     pub fn url(&self) -> &url::Url {
@@ -105,7 +117,7 @@ impl JwksClient {
                 .body(Empty::new())
                 .map_err(|e| KeySetFetchError::Unreachable(e.to_string()))?;
             let response = self
-                .client
+                .client()
                 .request(request)
                 .await
                 .map_err(|e| KeySetFetchError::Unreachable(ErrorChain(&e).to_string()))?;

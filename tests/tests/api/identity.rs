@@ -16,14 +16,17 @@ async fn app_with_jwks(
     hs256: bool,
     extra: &[(&'static str, &str)],
 ) -> TestApp {
-    let mut settings = vec![("FILEGATE_JWT_JWKS_URL", server.url())];
+    // The recipe's own settings first: the harness takes the first of a name.
+    let mut settings: Vec<(&'static str, String)> =
+        extra.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+    settings.push(("FILEGATE_JWT_JWKS_URL", server.url()));
+    settings.push(("FILEGATE_JWT_ISSUER", ISSUER.to_owned()));
     if !hs256 {
         settings.push((
             "FILEGATE_CURSOR_SECRET",
             "cursor-secret-cursor-secret-cursor!".into(),
         ));
     }
-    settings.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
     spawn_app_with(TestOptions {
         no_jwt_secret: !hs256,
         settings,
@@ -36,8 +39,11 @@ fn now() -> i64 {
     Timestamp::now().unix_seconds()
 }
 
+/// The test provider's issuer.
+const ISSUER: &str = "https://idp.test";
+
 fn claims_of(app: &TestApp) -> Value {
-    json!({"sub": "user_1", "org": app.org, "exp": now() + 3600, "iat": now()})
+    json!({"sub": "user_1", "org": app.org, "iss": ISSUER, "exp": now() + 3600, "iat": now()})
 }
 
 async fn list(app: &TestApp, token: &str) -> TestResponse {
@@ -89,7 +95,7 @@ async fn rs256_es256_and_eddsa_tokens_are_verified_with_the_published_keys() {
     assert_eq!(next.status, StatusCode::OK, "{}", next.body);
     assert_eq!(next.body["data"].as_array().unwrap().len(), 1);
     // A JWKS-only deployment takes no HS256 token, not even one signed with the old secret.
-    let hs256 = filegate_local::mint_token(SECRET, &app.org, "user_1", None, 3600);
+    let hs256 = filegate_local::sign_claims(SECRET, &claims_of(&app));
     let r = list(&app, &hs256).await;
     assert_eq!(
         (r.status, r.code()),
@@ -227,7 +233,10 @@ async fn with_the_provider_down_a_warm_cache_keeps_working_and_a_cold_one_is_503
         l.local_addr().unwrap()
     };
     let unreachable = spawn_app_with(TestOptions {
-        settings: vec![("FILEGATE_JWT_JWKS_URL", format!("http://{closed}/keys"))],
+        settings: vec![
+            ("FILEGATE_JWT_JWKS_URL", format!("http://{closed}/keys")),
+            ("FILEGATE_JWT_ISSUER", ISSUER.to_owned()),
+        ],
         ..Default::default()
     })
     .await;
@@ -237,10 +246,8 @@ async fn with_the_provider_down_a_warm_cache_keeps_working_and_a_cold_one_is_503
         (StatusCode::SERVICE_UNAVAILABLE, "auth_unavailable")
     );
     // ...while its HS256 tokens keep working.
-    assert_eq!(
-        list(&unreachable, &unreachable.token()).await.status,
-        StatusCode::OK
-    );
+    let hs256 = unreachable.token_with_claims(json!({"iss": ISSUER}));
+    assert_eq!(list(&unreachable, &hs256).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -363,7 +370,10 @@ async fn a_token_cannot_choose_how_its_signature_is_checked() {
         list(&narrowed, &rsa.sign(&claims)).await.status,
         StatusCode::OK
     );
-    for token in [ec.sign(&claims), narrowed.token()] {
+    for token in [
+        ec.sign(&claims),
+        filegate_local::sign_claims(SECRET, &claims),
+    ] {
         let r = list(&narrowed, &token).await;
         assert_eq!(
             (r.status, r.code()),
