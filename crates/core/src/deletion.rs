@@ -6,6 +6,7 @@ use filegate_domain::file::{FileRecord, file_not_found};
 use filegate_domain::ids::FileId;
 use filegate_domain::principal::Caller;
 use filegate_domain::timestamp::Timestamp;
+use filegate_store::StorageError;
 use filegate_store::metadata::ChangeStatusError;
 
 use crate::file_service::FileService;
@@ -15,7 +16,7 @@ impl FileService {
     /// a missing object as if it were there, nor an object without a row:
     ///
     /// 1. mark the row `deleting_at` (from then on it reads as deleted and cannot change),
-    /// 2. delete the object,
+    /// 2. delete the object (and abort the multipart upload of a file never uploaded),
     /// 3. delete the row and write `file.deleted` in one transaction.
     ///
     /// A crash between steps leaves a marked row, which a retry of the same DELETE finishes.
@@ -45,7 +46,11 @@ impl FileService {
         origin: &RequestOrigin,
         file: &FileRecord,
     ) -> Result<(), DomainError> {
-        self.objects().delete(&file.object_key()).await?;
+        if file.uploaded_at.is_none() {
+            self.discard_unverified(file).await?;
+        } else {
+            self.objects().delete(&file.object_key()).await?;
+        }
         let action = if file.expired_at.is_some() {
             AuditAction::FileExpired
         } else {
@@ -66,5 +71,17 @@ impl FileService {
             Ok(()) | Err(ChangeStatusError::Conflict) => Ok(()),
             Err(ChangeStatusError::Storage(e)) => Err(e.into()),
         }
+    }
+
+    /// Removes what a file that never became `uploaded` may have in S3: the parts of its
+    /// multipart upload (aborted, so none stay billed) and the object. Safe to repeat.
+    pub(crate) async fn discard_unverified(&self, file: &FileRecord) -> Result<(), StorageError> {
+        let key = file.object_key();
+        if let Some(upload) = &file.multipart {
+            self.objects()
+                .abort_multipart_upload(&key, &upload.upload_id)
+                .await?;
+        }
+        self.objects().delete(&key).await
     }
 }

@@ -5,6 +5,7 @@
 use filegate_domain::audit::{AuditAction, AuditEvent, RequestOrigin};
 use filegate_domain::file::{FileRecord, FileStatus, UploadMismatch, parse_object_key};
 use filegate_domain::ids::FileId;
+use filegate_domain::multipart::{MultipartUpload, PartPlan, upload_incomplete};
 use filegate_domain::principal::Caller;
 use filegate_domain::timestamp::Timestamp;
 use filegate_domain::type_detection::{HEAD_BYTES, check_declared_type};
@@ -67,7 +68,7 @@ impl FileService {
                 // object. One that failed later (`processing → failed`) keeps its verified
                 // bytes.
                 if file.uploaded_at.is_none() {
-                    self.objects().delete(&file.object_key()).await?;
+                    self.discard_unverified(&file).await?;
                 } else if file.public {
                     // Repairs a crash between marking it failed and taking the tag off.
                     self.objects().untag_public(&file.object_key()).await?;
@@ -96,11 +97,22 @@ impl FileService {
             }
         }
         let key = file.object_key();
-        let Some(head) = self.objects().head(&key).await? else {
-            return Err(DomainError::conflict(
-                "upload_missing",
-                "no object has been uploaded for this file yet; PUT the bytes to the upload URL first",
-            ));
+        let mut head = self.objects().head(&key).await?;
+        if let (None, Some(upload)) = (&head, &file.multipart) {
+            self.complete_upload(&file, upload).await?;
+            head = self.objects().head(&key).await?;
+        }
+        let Some(head) = head else {
+            return Err(match file.multipart {
+                None => DomainError::conflict(
+                    "upload_missing",
+                    "no object has been uploaded for this file yet; PUT the bytes to the upload URL first",
+                ),
+                Some(_) => DomainError::conflict(
+                    "upload_missing",
+                    "the multipart upload no longer exists (aborted); declare the file again",
+                ),
+            });
         };
         let now = Timestamp::now();
         let outcome = match self.mismatch(&file, &head).await? {
@@ -216,6 +228,32 @@ impl FileService {
         Ok(())
     }
 
+    /// Completes a multipart upload from the parts S3 reports, once every part 1…`part_count`
+    /// is there with its exact length (else `409 upload_incomplete`, nothing changed). S3 not
+    /// knowing the upload means a racing finalize completed it (the object is then there) or a
+    /// delete aborted it (it is not): the caller looks at the object either way.
+    async fn complete_upload(
+        &self,
+        file: &FileRecord,
+        upload: &MultipartUpload,
+    ) -> Result<(), DomainError> {
+        let key = file.object_key();
+        let Some(mut parts) = self.objects().all_parts(&key, &upload.upload_id).await? else {
+            return Ok(());
+        };
+        let plan = PartPlan::of(file.size_bytes, upload);
+        let missing = plan.missing(&parts);
+        if !missing.is_empty() {
+            return Err(upload_incomplete(&missing));
+        }
+        // Parts past the plan cannot have been signed by filegate: S3 discards them.
+        parts.retain(|p| p.number <= plan.part_count);
+        self.objects()
+            .complete_multipart_upload(&key, &upload.upload_id, &parts)
+            .await?;
+        Ok(())
+    }
+
     /// Why the object does not match the declaration, if it does not.
     async fn mismatch(
         &self,
@@ -288,7 +326,13 @@ impl FileService {
         if let Some(want) = &file.checksum_sha256 {
             // S3 keeps the checksum when the client sent the signed header; otherwise (an
             // emulator, or an S3-compatible store that ignores it) hash the object ourselves.
-            let got = match &head.checksum_sha256 {
+            // A multipart object's checksum is S3's digest of its parts' digests, never the
+            // whole file's SHA-256: the object is read once, here.
+            let stored = head
+                .checksum_sha256
+                .as_ref()
+                .filter(|_| file.multipart.is_none());
+            let got = match stored {
                 Some(c) => c.clone(),
                 None => self
                     .objects()

@@ -13,6 +13,7 @@ pub mod file_service;
 pub mod finalize;
 pub mod folders;
 pub mod lists;
+pub mod parts;
 pub mod rename_and_move;
 pub mod signing_keys;
 pub mod status_change;

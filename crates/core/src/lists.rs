@@ -1,5 +1,5 @@
 //! Every paged read of the API, each bound to its list by the cursors it seals: files
-//! (filtered), folders, a file's audit trail, and API keys.
+//! (filtered), folders, a file's audit trail, the parts of a multipart upload, and API keys.
 
 use filegate_domain::DomainError;
 use filegate_domain::api_key::ApiKeyRecord;
@@ -7,11 +7,14 @@ use filegate_domain::audit::AuditEvent;
 use filegate_domain::file::{FileFilter, FileRecord, FileStatus, file_not_found};
 use filegate_domain::folder::{FolderRecord, folder_not_found};
 use filegate_domain::ids::{FileId, FolderId};
-use filegate_domain::page::{Listing, PageRequest};
+use filegate_domain::multipart::{HeldPart, MultipartUpload};
+use filegate_domain::page::{Listing, Page, PageRequest};
 use filegate_domain::principal::Caller;
+use filegate_domain::timestamp::Timestamp;
 
 use crate::cursors::Cursors;
 use crate::file_service::FileService;
+use crate::parts::open_upload;
 
 /// The lists, over the same stores as [`FileService`], with the deployment's cursor key.
 #[derive(Debug, Clone)]
@@ -116,6 +119,45 @@ impl Lists {
             return Err(file_not_found(id));
         }
         Ok(trail)
+    }
+
+    /// The parts S3 holds for a pending multipart file, by part number, with the upload they
+    /// belong to (its part size and count): what a client resumes from after a crash.
+    pub async fn parts(
+        &self,
+        caller: &Caller,
+        id: &FileId,
+        page: &PageRequest,
+    ) -> Result<(MultipartUpload, Listing<HeldPart>), DomainError> {
+        let file = self.files.get(caller, id).await?;
+        let upload = open_upload(&file, Timestamp::now())?.clone();
+        let (objects, key, upload_id) =
+            (self.files.objects(), file.object_key(), &upload.upload_id);
+        let listing = self
+            .cursors
+            .page(
+                &caller.org,
+                &format!("parts?file={id}"),
+                page,
+                |after: Option<u32>| async move {
+                    let limit = u32::try_from(page.limit).unwrap_or(u32::MAX);
+                    let parts = objects
+                        .list_parts(&key, upload_id, after, limit)
+                        .await?
+                        .ok_or_else(|| {
+                            DomainError::conflict(
+                                "upload_completed",
+                                "the multipart upload has been completed or aborted; finalize the file",
+                            )
+                        })?;
+                    Ok(Page {
+                        items: parts.parts,
+                        next: parts.next.map(|n| n.to_string()),
+                    })
+                },
+            )
+            .await?;
+        Ok((upload, listing))
     }
 
     /// The org's API keys, newest first.

@@ -75,7 +75,7 @@ impl FileService {
                             // Bytes that were never verified are not kept (as with a failed
                             // finalize). The change has been made either way: a failed cleanup
                             // is logged, and finalize removes the object if it is ever called.
-                            if let Err(e) = self.objects().delete(&file.object_key()).await {
+                            if let Err(e) = self.discard_unverified(&file).await {
                                 tracing::warn!(
                                     error = %ErrorChain(&e),
                                     file = %file.id,

@@ -4,8 +4,9 @@
 //!
 //! - a delete (or expiry) stuck between its steps is finished;
 //! - a pending file whose bytes are in S3 is finalized, as its S3 event must have been lost;
-//! - a pending file past its expiry (`FILEGATE_PENDING_EXPIRY_SECS`) is removed, bytes and
-//!   row, with a `file.expired` audit row;
+//! - a pending file past its expiry (`FILEGATE_PENDING_EXPIRY_SECS`, or its multipart
+//!   upload's `FILEGATE_MULTIPART_EXPIRY_SECS`) is removed, bytes, parts and row, with a
+//!   `file.expired` audit row;
 //! - a pending file with no bytes yet is looked at again at its expiry.
 //!
 //! Every change is conditional on the row being as read, so two sweeps at once, or a sweep
@@ -136,9 +137,7 @@ impl FileService {
         if file.status != FileStatus::Pending {
             return Ok(Outcome::LeftAlone);
         }
-        let expires = file
-            .created_at
-            .plus_seconds(self.policy().pending_expiry_secs);
+        let expires = file.abandoned_at(self.policy().pending_expiry_secs);
         if now >= expires {
             let marked = match self.store().mark_expiring(&file, now).await {
                 Ok(marked) => marked,

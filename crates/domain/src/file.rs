@@ -9,6 +9,7 @@ use unicode_normalization::UnicodeNormalization as _;
 
 use crate::error::DomainError;
 use crate::ids::{FileId, FolderId, OrgId};
+use crate::multipart::MultipartUpload;
 use crate::principal::Actor;
 use crate::timestamp::Timestamp;
 
@@ -184,6 +185,8 @@ pub struct FileSize(u64);
 impl FileSize {
     /// S3's limit for one PUT, and so for one presigned upload.
     pub const MAX_SINGLE_PUT: u64 = 5 * 1024 * 1024 * 1024;
+    /// S3's largest object, and so the largest multipart upload.
+    pub const MAX_OBJECT: u64 = 5 * 1024 * 1024 * 1024 * 1024;
 
     /// `text`: the decimal digits the client sent, as a JSON string or integer.
     pub fn parse(text: &str, max: u64) -> Result<Self, DomainError> {
@@ -392,12 +395,25 @@ pub struct FileRecord {
     /// removal is then recorded as `file.expired`, not `file.deleted`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expired_at: Option<Timestamp>,
+    /// The S3 multipart upload of a file declared as multipart; kept after finalize, so that a
+    /// delete can still abort what a crash may have left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multipart: Option<MultipartUpload>,
 }
 
 impl FileRecord {
     /// The S3 key of the file's bytes: `<org>/<file id>`, never the user's name.
     pub fn object_key(&self) -> String {
         object_key(&self.org, &self.id)
+    }
+
+    /// When a file still `pending` counts as abandoned: its multipart upload's expiry, or
+    /// `pending_expiry_secs` after it was declared.
+    pub fn abandoned_at(&self, pending_expiry_secs: u64) -> Timestamp {
+        self.multipart.as_ref().map_or_else(
+            || self.created_at.plus_seconds(pending_expiry_secs),
+            |upload| upload.expires_at,
+        )
     }
 }
 

@@ -12,6 +12,7 @@ pub mod error;
 pub mod file;
 pub mod folder;
 pub mod ids;
+pub mod multipart;
 pub mod page;
 pub mod presigned_url;
 pub mod principal;

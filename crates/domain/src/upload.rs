@@ -9,6 +9,7 @@ use crate::download::is_inline_safe;
 use crate::error::DomainError;
 use crate::file::{AllowedContentTypes, ContentType, FileName, FileSize, Parent, Sha256Checksum};
 use crate::ids::FolderId;
+use crate::multipart::MultipartTicket;
 use crate::timestamp::Timestamp;
 
 /// Most files one batch may declare.
@@ -30,6 +31,19 @@ pub struct UploadPolicy {
     /// How long after it was declared a file that is still `pending` is abandoned: the
     /// sweeper then deletes its bytes and its row.
     pub pending_expiry_secs: u64,
+    /// Files larger than this get a multipart upload instead of one PUT.
+    pub multipart_threshold: u64,
+    /// How long a multipart upload may take from its declaration to its finalize.
+    pub multipart_expiry_secs: u64,
+}
+
+impl UploadPolicy {
+    /// Whether `declaration` gets a multipart upload: above the threshold (and always above
+    /// the largest single PUT), or when the client asked for one.
+    pub fn uses_multipart(&self, declaration: &FileDeclaration) -> bool {
+        let size = declaration.size.bytes();
+        declaration.multipart || size > self.multipart_threshold || size > FileSize::MAX_SINGLE_PUT
+    }
 }
 
 /// A validated declaration: everything needed to create a pending file.
@@ -42,6 +56,8 @@ pub struct FileDeclaration {
     pub folder: Option<FolderId>,
     pub parent: Option<Parent>,
     pub public: bool,
+    /// The client asked for a multipart upload whatever the size (`"multipart": true`).
+    pub multipart: bool,
 }
 
 /// Whether a file may be `public`: only an [inline-safe](is_inline_safe) type, as a public
@@ -61,10 +77,20 @@ pub fn public_visibility(requested: bool, content_type: &ContentType) -> Result<
     Ok(requested)
 }
 
-/// How to send the bytes: a presigned PUT and the exact headers it was signed with.
+/// How to send the bytes: one presigned PUT, or a multipart upload whose parts are signed on
+/// request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct UploadTicket {
+#[serde(untagged)]
+pub enum UploadTicket {
+    Put(PutTicket),
+    Multipart(MultipartTicket),
+}
+
+/// A presigned PUT and the exact headers it was signed with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PutTicket {
     /// Always `PUT`.
     #[cfg_attr(feature = "openapi", schema(example = "PUT"))]
     pub method: &'static str,

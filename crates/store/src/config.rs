@@ -446,15 +446,30 @@ impl Config {
             uploads: UploadPolicy {
                 max_upload_bytes: number(
                     "FILEGATE_MAX_UPLOAD_BYTES",
-                    FileSize::MAX_SINGLE_PUT,
+                    FileSize::MAX_OBJECT,
                     1,
-                    FileSize::MAX_SINGLE_PUT,
+                    FileSize::MAX_OBJECT,
                 )?,
                 allowed_content_types,
                 url_expiry_secs: number("FILEGATE_UPLOAD_URL_EXPIRY_SECS", 300, 60, 3600)?,
                 // At least the longest URL lifetime, at most the pending row's TTL backstop.
                 pending_expiry_secs: number(
                     "FILEGATE_PENDING_EXPIRY_SECS",
+                    24 * 3600,
+                    3600,
+                    7 * 24 * 3600,
+                )?,
+                // At most one PUT's limit: above it only multipart can carry the bytes.
+                multipart_threshold: number(
+                    "FILEGATE_MULTIPART_THRESHOLD",
+                    100 * 1024 * 1024,
+                    1,
+                    FileSize::MAX_SINGLE_PUT,
+                )?,
+                // Within the pending row's TTL backstop, and below the bucket's lifecycle rule
+                // (template.yaml), which must not abort an upload the sweeper still waits for.
+                multipart_expiry_secs: number(
+                    "FILEGATE_MULTIPART_EXPIRY_SECS",
                     24 * 3600,
                     3600,
                     7 * 24 * 3600,
@@ -502,7 +517,9 @@ mod tests {
     #[test]
     fn defaults_follow_the_contract() {
         let c = load(&[]).unwrap();
-        assert_eq!(c.uploads.max_upload_bytes, 5 * 1024 * 1024 * 1024);
+        assert_eq!(c.uploads.max_upload_bytes, 5 * 1024 * 1024 * 1024 * 1024);
+        assert_eq!(c.uploads.multipart_threshold, 100 * 1024 * 1024);
+        assert_eq!(c.uploads.multipart_expiry_secs, 24 * 3600);
         assert_eq!(c.uploads.url_expiry_secs, 300);
         assert_eq!(c.encryption, Encryption::S3Managed);
         assert!(c.cors_allowed_origins.is_empty());
@@ -543,7 +560,9 @@ mod tests {
         );
         for (name, value) in [
             ("FILEGATE_MAX_UPLOAD_BYTES", "0"),
-            ("FILEGATE_MAX_UPLOAD_BYTES", "5368709121"),
+            ("FILEGATE_MAX_UPLOAD_BYTES", "5497558138881"),
+            ("FILEGATE_MULTIPART_THRESHOLD", "5368709121"),
+            ("FILEGATE_MULTIPART_EXPIRY_SECS", "60"),
             ("FILEGATE_UPLOAD_URL_EXPIRY_SECS", "59"),
             ("FILEGATE_ALLOWED_CONTENT_TYPES", "pdf"),
             ("FILEGATE_SSE", "none"),

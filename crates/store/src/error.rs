@@ -30,6 +30,11 @@ pub enum StorageOperation {
     ReadObject,
     DeleteObject,
     TagObject,
+    CreateMultipartUpload,
+    PresignPart,
+    ListParts,
+    CompleteMultipartUpload,
+    AbortMultipartUpload,
 }
 
 impl std::fmt::Display for StorageOperation {
@@ -58,6 +63,11 @@ impl std::fmt::Display for StorageOperation {
             Self::ReadObject => "reading the object",
             Self::DeleteObject => "deleting the object",
             Self::TagObject => "changing the object's tags",
+            Self::CreateMultipartUpload => "starting the multipart upload",
+            Self::PresignPart => "presigning the part URLs",
+            Self::ListParts => "listing the uploaded parts",
+            Self::CompleteMultipartUpload => "completing the multipart upload",
+            Self::AbortMultipartUpload => "aborting the multipart upload",
         })
     }
 }

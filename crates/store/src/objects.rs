@@ -6,13 +6,17 @@ use std::time::Duration;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::ProvideErrorMetadata as _;
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
-use aws_sdk_s3::presigning::PresigningConfig;
-use aws_sdk_s3::types::{ChecksumMode, ServerSideEncryption, Tag, Tagging};
+use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
+use aws_sdk_s3::types::{
+    ChecksumAlgorithm, ChecksumMode, CompletedMultipartUpload, CompletedPart, ServerSideEncryption,
+    Tag, Tagging,
+};
 use bytes::Bytes;
 use filegate_domain::byte_range::ByteRange;
 use filegate_domain::file::{ContentType, FileSize, Sha256Checksum};
+use filegate_domain::multipart::{HeldPart, PartNumber, PartTicket};
 use filegate_domain::timestamp::Timestamp;
-use filegate_domain::upload::UploadTicket;
+use filegate_domain::upload::PutTicket;
 use http_body_util::BodyExt as _;
 use http_body_util::combinators::BoxBody;
 use sha2::{Digest, Sha256};
@@ -101,8 +105,9 @@ impl ObjectStore {
         checksum: Option<&Sha256Checksum>,
         expires_in: u64,
         now: Timestamp,
-    ) -> Result<UploadTicket, StorageError> {
+    ) -> Result<PutTicket, StorageError> {
         let op = StorageOperation::PresignUpload;
+        let (sse, kms_key) = sse_of(&self.encryption);
         let mut request = self
             .client
             .put_object()
@@ -111,13 +116,9 @@ impl ObjectStore {
             .content_type(content_type.as_str())
             .content_length(i64::try_from(size.bytes()).unwrap_or(i64::MAX))
             // Write-once: the URL cannot replace bytes that finalize has already verified.
-            .if_none_match("*");
-        request = match &self.encryption {
-            Encryption::S3Managed => request.server_side_encryption(ServerSideEncryption::Aes256),
-            Encryption::Kms { key_id } => request
-                .server_side_encryption(ServerSideEncryption::AwsKms)
-                .set_ssekms_key_id(key_id.clone()),
-        };
+            .if_none_match("*")
+            .server_side_encryption(sse)
+            .set_ssekms_key_id(kms_key);
         // aws-sdk-rust#1103 reported that the presigner dropped this header; with the SDK
         // version pinned here it is signed, which
         // `tests::upload_signature_binds_type_length_encryption_and_checksum` guards. Finalize
@@ -125,28 +126,209 @@ impl ObjectStore {
         if let Some(checksum) = checksum {
             request = request.checksum_sha256(checksum.as_base64());
         }
-        let config = PresigningConfig::builder()
-            .start_time(now.into())
-            .expires_in(Duration::from_secs(expires_in))
-            .build()
-            .map_err(|e| StorageError::other(op, e))?;
         let presigned = request
-            .presigned(config)
+            .presigned(presigning(op, now, expires_in)?)
             .await
             .map_err(|e| StorageError::new(op, e))?;
-
-        let mut headers: BTreeMap<String, String> = presigned
-            .headers()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.to_owned()))
-            .collect();
-        headers.insert("content-length".into(), size.bytes().to_string());
-        Ok(UploadTicket {
+        Ok(PutTicket {
             method: "PUT",
             url: presigned.uri().to_owned(),
-            headers,
+            headers: headers_to_send(&presigned, size.bytes()),
             expires_in,
             expires_at: now.plus_seconds(expires_in),
         })
+    }
+
+    /// Starts a multipart upload with the type, encryption and checksum algorithm bound (the
+    /// parts cannot change them); returns its upload id. SHA-256 always: S3 then keeps each
+    /// part's digest, checks a part sent with one, and computes it for a part sent without.
+    pub async fn create_multipart_upload(
+        &self,
+        key: &str,
+        content_type: &ContentType,
+    ) -> Result<String, StorageError> {
+        let op = StorageOperation::CreateMultipartUpload;
+        let (sse, kms_key) = sse_of(&self.encryption);
+        let out = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type.as_str())
+            .server_side_encryption(sse)
+            .set_ssekms_key_id(kms_key)
+            .checksum_algorithm(ChecksumAlgorithm::Sha256)
+            .send()
+            .await
+            .map_err(|e| StorageError::new(op, e))?;
+        out.upload_id
+            .ok_or_else(|| StorageError::other(op, "S3 returned no upload id"))
+    }
+
+    /// A presigned `UploadPart` whose signature binds the part's exact length and, when given,
+    /// its SHA-256.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn presign_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        number: PartNumber,
+        length: u64,
+        checksum: Option<&Sha256Checksum>,
+        expires_in: u64,
+        now: Timestamp,
+    ) -> Result<PartTicket, StorageError> {
+        let op = StorageOperation::PresignPart;
+        let presigned = self
+            .client
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(i32::try_from(number.get()).unwrap_or(i32::MAX))
+            .content_length(i64::try_from(length).unwrap_or(i64::MAX))
+            .set_checksum_sha256(checksum.map(|c| c.as_base64().to_owned()))
+            .presigned(presigning(op, now, expires_in)?)
+            .await
+            .map_err(|e| StorageError::new(op, e))?;
+        Ok(PartTicket {
+            object: "upload_part",
+            part_number: number.get(),
+            method: "PUT",
+            url: presigned.uri().to_owned(),
+            headers: headers_to_send(&presigned, length),
+            expires_in,
+            expires_at: now.plus_seconds(expires_in),
+        })
+    }
+
+    /// One page of the parts S3 holds for an upload, after part number `after`; `None` when
+    /// S3 knows no such upload (completed or aborted).
+    pub async fn list_parts(
+        &self,
+        key: &str,
+        upload_id: &str,
+        after: Option<u32>,
+        limit: u32,
+    ) -> Result<Option<PartsPage>, StorageError> {
+        let op = StorageOperation::ListParts;
+        let result = self
+            .client
+            .list_parts()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .set_part_number_marker(after.map(|n| n.to_string()))
+            .max_parts(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await;
+        let out = match result {
+            Ok(out) => out,
+            Err(e) if is_no_such_upload(&e) => return Ok(None),
+            Err(e) => return Err(StorageError::new(op, e)),
+        };
+        let parts: Vec<HeldPart> = out
+            .parts()
+            .iter()
+            .map(|p| HeldPart {
+                number: p
+                    .part_number()
+                    .and_then(|n| u32::try_from(n).ok())
+                    .unwrap_or(0),
+                size: p.size().and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
+                etag: p.e_tag().unwrap_or_default().to_owned(),
+                checksum_sha256: p.checksum_sha256().map(str::to_owned),
+            })
+            .collect();
+        let next = match out.is_truncated() {
+            Some(true) => out
+                .next_part_number_marker()
+                .and_then(|m| m.parse().ok())
+                .or_else(|| parts.last().map(|p| p.number)),
+            _ => None,
+        };
+        Ok(Some(PartsPage { parts, next }))
+    }
+
+    /// Every part S3 holds for an upload, in order; `None` when S3 knows no such upload.
+    pub async fn all_parts(
+        &self,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<Option<Vec<HeldPart>>, StorageError> {
+        let mut parts = Vec::new();
+        let mut after = None;
+        loop {
+            let Some(page) = self.list_parts(key, upload_id, after, 1000).await? else {
+                return Ok(None);
+            };
+            parts.extend(page.parts);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(Some(parts)),
+            }
+        }
+    }
+
+    /// Completes an upload from `parts` (as S3 listed them: its own ETags and checksums, never
+    /// the client's). `false` when S3 knows no such upload: completed before, or aborted.
+    pub async fn complete_multipart_upload(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: &[HeldPart],
+    ) -> Result<bool, StorageError> {
+        let op = StorageOperation::CompleteMultipartUpload;
+        let completed = parts
+            .iter()
+            .map(|p| {
+                CompletedPart::builder()
+                    .part_number(i32::try_from(p.number).unwrap_or(i32::MAX))
+                    .e_tag(&p.etag)
+                    .set_checksum_sha256(p.checksum_sha256.clone())
+                    .build()
+            })
+            .collect();
+        let result = self
+            .client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(completed))
+                    .build(),
+            )
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_no_such_upload(&e) => Ok(false),
+            Err(e) => Err(StorageError::new(op, e)),
+        }
+    }
+
+    /// Aborts an upload and frees its parts; an upload S3 no longer knows (completed or
+    /// aborted before) is fine, so retries are safe.
+    pub async fn abort_multipart_upload(
+        &self,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(), StorageError> {
+        let result = self
+            .client
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_no_such_upload(&e) => Ok(()),
+            Err(e) => Err(StorageError::new(StorageOperation::AbortMultipartUpload, e)),
+        }
     }
 
     /// A presigned GET whose response carries `content_type` and `content_disposition`
@@ -160,11 +342,7 @@ impl ObjectStore {
         now: Timestamp,
     ) -> Result<String, StorageError> {
         let op = StorageOperation::PresignDownload;
-        let config = PresigningConfig::builder()
-            .start_time(now.into())
-            .expires_in(Duration::from_secs(expires_in))
-            .build()
-            .map_err(|e| StorageError::other(op, e))?;
+        let config = presigning(op, now, expires_in)?;
         let presigned = self
             .client
             .get_object()
@@ -389,6 +567,50 @@ impl ObjectStore {
             .map_err(|e| StorageError::new(StorageOperation::DeleteObject, e))?;
         Ok(())
     }
+}
+
+/// One page of [`ObjectStore::list_parts`].
+#[derive(Debug, Clone)]
+pub struct PartsPage {
+    pub parts: Vec<HeldPart>,
+    /// The part number the next page starts after; `None` on the last page.
+    pub next: Option<u32>,
+}
+
+/// The encryption every write asks for: SSE-S3, or SSE-KMS with the configured key.
+fn sse_of(encryption: &Encryption) -> (ServerSideEncryption, Option<String>) {
+    match encryption {
+        Encryption::S3Managed => (ServerSideEncryption::Aes256, None),
+        Encryption::Kms { key_id } => (ServerSideEncryption::AwsKms, key_id.clone()),
+    }
+}
+
+fn presigning(
+    op: StorageOperation,
+    now: Timestamp,
+    expires_in: u64,
+) -> Result<PresigningConfig, StorageError> {
+    PresigningConfig::builder()
+        .start_time(now.into())
+        .expires_in(Duration::from_secs(expires_in))
+        .build()
+        .map_err(|e| StorageError::other(op, e))
+}
+
+/// The headers a presigned request must be sent with (lowercase), with its exact length.
+fn headers_to_send(presigned: &PresignedRequest, length: u64) -> BTreeMap<String, String> {
+    let mut headers: BTreeMap<String, String> = presigned
+        .headers()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.to_owned()))
+        .collect();
+    headers.insert("content-length".into(), length.to_string());
+    headers
+}
+
+fn is_no_such_upload<E: aws_sdk_s3::error::ProvideErrorMetadata, R>(
+    e: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
+) -> bool {
+    e.as_service_error().and_then(|s| s.code()) == Some("NoSuchUpload")
 }
 
 /// What of `out` filegate never signs, by header name.

@@ -31,6 +31,10 @@ pub fn router(state: AppState) -> Router {
 /// SHA-256. A match moves the file from `pending` to `uploaded`; a file already past
 /// `pending` comes back unchanged, so retries are safe. An upload that does not match marks
 /// the file `failed` and deletes the object. No body is needed.
+///
+/// A multipart file is completed first, from the parts S3 holds (never from ETags a client
+/// sends): every part 1…`part_count` must be there with its exact length, else
+/// `409 upload_incomplete` with `details.missing_parts` and the file stays `pending`.
 #[utoipa::path(
     post, path = "/v1/files/{id}/finalize", tag = "files",
     params(("id" = String, Path, description = "File id (`file_…`)")),
@@ -38,7 +42,7 @@ pub fn router(state: AppState) -> Router {
         (status = 200, description = "The file, now `uploaded` (or unchanged when already past `pending`)", body = FileObject),
         (status = 400, description = "Malformed id (`invalid_id`)", body = ErrorBody),
         (status = 404, description = "No such file in the caller's organisation", body = ErrorBody),
-        (status = 409, description = "`upload_missing`: nothing uploaded yet (file stays `pending`); `upload_mismatch`: size, type or checksum differ (`details.reason`: `size`, `content_type`, `checksum`; file now `failed`, object deleted; every later finalize answers the same); `file_failed`: the file failed otherwise (a status change)", body = ErrorBody),
+        (status = 409, description = "`upload_missing`: nothing uploaded yet (file stays `pending`); `upload_incomplete`: parts missing or of the wrong length (`details.missing_parts`, `details.missing_count`; file stays `pending`); `upload_mismatch`: size, type or checksum differ (`details.reason`: `size`, `content_type`, `checksum`; file now `failed`, object deleted; every later finalize answers the same); `file_failed`: the file failed otherwise (a status change)", body = ErrorBody),
         AuthErrors,
     ),
     security(("bearer" = []), ("api_key" = []))

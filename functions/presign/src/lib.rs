@@ -1,6 +1,7 @@
 //! The `presign` function: declares uploads and hands out presigned PUTs.
 //!
-//! `POST /v1/files`, `POST /v1/files/batch`, and `POST /v1/files/{id}/download_url` (the other
+//! `POST /v1/files`, `POST /v1/files/batch`, the parts of multipart uploads
+//! (`POST`/`GET /v1/files/{id}/parts`), and `POST /v1/files/{id}/download_url` (the other
 //! direction: a presigned GET).
 
 use axum::extract::State;
@@ -10,8 +11,11 @@ use axum::{Json, Router};
 use filegate_domain::DomainError;
 use filegate_domain::ids::FileId;
 use filegate_domain::principal::Scope;
+use filegate_http::extract::QueryParams;
 use filegate_http::extract::{Authenticated, JsonBody, OptionalJsonBody, Origin, PathId};
 use filegate_http::wire::download::{DownloadUrlRequest, FileDownload};
+use filegate_http::wire::list::PageQuery;
+use filegate_http::wire::parts::{PartList, PartTicketList, SignPartsRequest};
 use filegate_http::wire::upload::{
     CreateFileRequest, CreateFilesRequest, FileUpload, FileUploadList,
 };
@@ -19,21 +23,26 @@ use filegate_http::{ApiError, AppState, AuthErrors, ErrorBody};
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
-#[openapi(paths(create_file, create_files, download_url))]
+#[openapi(paths(create_file, create_files, sign_parts, list_parts, download_url))]
 pub struct PresignApi;
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/files", post(create_file))
         .route("/v1/files/batch", post(create_files))
+        .route("/v1/files/{id}/parts", post(sign_parts).get(list_parts))
         .route("/v1/files/{id}/download_url", post(download_url))
         .with_state(state)
 }
 
 /// Declare one file and get a presigned PUT for its bytes.
 ///
-/// Writes a `pending` file and returns it with an `upload` block: PUT the bytes to `url` with
-/// exactly `headers` before `expires_at`, then finalize (or let the S3 event do it).
+/// Writes a `pending` file and returns it with an `upload` block. `method: "PUT"`: PUT the
+/// bytes to `url` with exactly `headers` before `expires_at`, then finalize (or let the S3
+/// event do it). `method: "multipart"` (files above the deployment's multipart threshold, or
+/// declared with `multipart: true`): cut the file into `part_count` parts of `part_size` bytes
+/// (the last holds the rest), get their URLs from `POST /v1/files/{id}/parts`, PUT them in any
+/// order and in parallel, then finalize before `expires_at`.
 #[utoipa::path(
     post, path = "/v1/files", tag = "files",
     request_body = CreateFileRequest,
@@ -94,6 +103,68 @@ async fn create_files(
     Ok(FileUploadList::new(
         created.into_iter().map(FileUpload::new).collect(),
     ))
+}
+
+/// Sign part URLs of a multipart upload.
+///
+/// 1–100 parts per call, any number of calls while the file is `pending`: each URL is a
+/// presigned `UploadPart` that binds the part's exact `Content-Length` (every part but the
+/// last is `part_size` bytes) and, when `checksum_sha256` is given, the part's SHA-256 (S3
+/// then refuses other bytes). PUT each part with exactly its `headers`. Ask again for a part
+/// whose URL expired: the parts already uploaded stay.
+#[utoipa::path(
+    post, path = "/v1/files/{id}/parts", tag = "files",
+    params(("id" = String, Path, description = "File id (`file_…`)")),
+    request_body = SignPartsRequest,
+    responses(
+        (status = 200, description = "The signed parts, in request order", body = PartTicketList),
+        (status = 400, description = "1–100 distinct parts (`invalid_parts_count`, `duplicate_part_number`); `part_number` outside 1…`part_count` (`invalid_part_number`); a bad checksum (`param` names the entry)", body = ErrorBody),
+        (status = 404, description = "No such file in the caller's organisation", body = ErrorBody),
+        (status = 409, description = "`not_multipart`: the file has one PUT; `file_not_pending`: finalized or failed; `upload_expired`: past `expires_at`", body = ErrorBody),
+        (status = 415, description = "Body not JSON", body = ErrorBody),
+        AuthErrors,
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+async fn sign_parts(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    PathId(id): PathId<FileId>,
+    JsonBody(request): JsonBody<SignPartsRequest>,
+) -> Result<Json<PartTicketList>, ApiError> {
+    caller.require(Scope::FilesWrite)?;
+    let requests = request.requests()?;
+    let tickets = state.files.sign_parts(&caller, &id, &requests).await?;
+    Ok(Json(PartTicketList::new(tickets)))
+}
+
+/// List the parts S3 already holds.
+///
+/// By part number, paginated, with the upload's `part_size`, `part_count` and `expires_at`:
+/// after a crash or a reload, upload the parts that are not here (or whose `size_bytes` is
+/// wrong), then finalize.
+#[utoipa::path(
+    get, path = "/v1/files/{id}/parts", tag = "files",
+    params(("id" = String, Path, description = "File id (`file_…`)"), PageQuery),
+    responses(
+        (status = 200, description = "A page of the parts S3 holds", body = PartList),
+        (status = 400, description = "Malformed id, limit or cursor", body = ErrorBody),
+        (status = 404, description = "No such file in the caller's organisation", body = ErrorBody),
+        (status = 409, description = "`not_multipart`, `file_not_pending`, `upload_expired`, or `upload_completed` (finalize it)", body = ErrorBody),
+        AuthErrors,
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+async fn list_parts(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    PathId(id): PathId<FileId>,
+    QueryParams(query): QueryParams<PageQuery>,
+) -> Result<Json<PartList>, ApiError> {
+    caller.require(Scope::FilesRead)?;
+    let page = query.page()?;
+    let (upload, listing) = state.lists.parts(&caller, &id, &page).await?;
+    Ok(Json(PartList::new(&upload, listing)))
 }
 
 /// Get a fresh download URL for a file.

@@ -7,6 +7,7 @@ pub mod download;
 pub mod file;
 pub mod folder;
 pub mod list;
+pub mod parts;
 pub mod upload;
 
 use axum::response::{IntoResponse, Response};

@@ -42,6 +42,9 @@ pub struct CreateFileRequest {
     pub parent: Option<Parent>,
     #[serde(default)]
     pub public: Option<bool>,
+    /// Upload in parts whatever the size (files above the deployment's threshold always are).
+    #[serde(default)]
+    pub multipart: Option<bool>,
 }
 
 /// `POST /v1/files/batch`: 1–10 files, all accepted or none. `folder` and `parent` apply to
@@ -191,6 +194,7 @@ impl CreateFileRequest {
                 .as_ref()
                 .map(|p| Parent::parse(&p.kind, &p.id))
                 .transpose()?,
+            multipart: req.multipart.unwrap_or(false),
         })
     }
 }
@@ -247,6 +251,8 @@ mod tests {
                 .unwrap(),
             url_expiry_secs: 300,
             pending_expiry_secs: 86400,
+            multipart_threshold: 500,
+            multipart_expiry_secs: 86400,
         }
     }
 

@@ -110,6 +110,7 @@ impl MetadataStore {
     /// Writes new `pending` files and their audit events, all or nothing, once each folder a
     /// file goes into has been read to exist. (A pending file does not hold its folder: if
     /// the folder is deleted before the upload finishes, the file lands at the root.)
+    /// `upload_expires_at` is when the PUT URLs expire; multipart rows go by their upload's.
     pub async fn create_files(
         &self,
         files: &[FileRecord],
@@ -117,7 +118,6 @@ impl MetadataStore {
         upload_expires_at: Timestamp,
     ) -> Result<(), CreateFilesError> {
         let op = StorageOperation::CreateFiles;
-        let expires_at = upload_expires_at.plus_seconds(PENDING_ROW_GRACE_SECS);
         let mut writes = Vec::with_capacity(files.len() * 2 + 1);
         let mut folders: Vec<(OrgId, FolderId)> = Vec::new();
         for file in files {
@@ -134,6 +134,13 @@ impl MetadataStore {
         }
         for file in files {
             let mut item = file_item(file).map_err(failed(op))?;
+            // A multipart upload has its own, longer expiry; until then only its finalize
+            // (by HTTP, or by the S3 event of its completion) moves it on.
+            let upload_ends = file
+                .multipart
+                .as_ref()
+                .map_or(upload_expires_at, |m| m.expires_at);
+            let expires_at = upload_ends.plus_seconds(PENDING_ROW_GRACE_SECS);
             item.insert(
                 "expires_at".into(),
                 AttributeValue::N(expires_at.unix_seconds().to_string()),
@@ -141,7 +148,7 @@ impl MetadataStore {
             // Once its URL has expired, the sweeper looks for bytes whose S3 event was lost.
             item.extend(sweep_attributes(
                 &file.id,
-                upload_expires_at.plus_seconds(SWEEP_MARGIN_SECS),
+                upload_ends.plus_seconds(SWEEP_MARGIN_SECS),
             ));
             writes.push(self.put_new(item).map_err(failed(op))?);
         }
@@ -649,6 +656,7 @@ mod tests {
             upload_mismatch: None,
             deleting_at: None,
             expired_at: None,
+            multipart: None,
         }
     }
 
