@@ -17,7 +17,9 @@ launcher adds it:
   message sent or received, so a backlog slowed every request);
 - `TransactWriteItems` honours `ClientRequestToken` as DynamoDB does: the same request sent
   again with the same token within 10 minutes succeeds without being applied again, and the
-  token with a different request is `IdempotentParameterMismatchException`.
+  token with a different request is `IdempotentParameterMismatchException`;
+- S3's ListParts answers with the root element `ListPartsResult`, as S3 does (moto 5.2 writes
+  `ListPartsResponse`, which the AWS SDK for Rust refuses to parse).
 
 It also counts the requests it serves, by service and operation (`GET /_filegate/requests`),
 for the load benchmark's cost model; and throttles DynamoDB on request, for fault tests
@@ -345,6 +347,12 @@ def operation(environ):
         ("GET", "tagging"): "GetObjectTagging",
         ("DELETE", "tagging"): "DeleteObjectTagging",
         ("GET", "list-type"): "ListObjectsV2",
+        ("POST", "uploads"): "CreateMultipartUpload",
+        ("PUT", "uploadId"): "UploadPart",
+        ("GET", "uploadId"): "ListParts",
+        ("POST", "uploadId"): "CompleteMultipartUpload",
+        ("DELETE", "uploadId"): "AbortMultipartUpload",
+        ("GET", "uploads"): "ListMultipartUploads",
     }
     return "s3." + names.get((method, resource), f"{method} ?{resource}")
 
@@ -407,8 +415,34 @@ def counted(environ, start_response):
     return app(environ, start_response)
 
 
+def is_list_parts(environ):
+    query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    return environ.get("REQUEST_METHOD") == "GET" and "uploadId" in query and "partNumber" not in query
+
+
+def list_parts(environ, start_response):
+    """ListParts with S3's root element (see the module's docstring)."""
+    answered = {}
+
+    def capture(status, headers, exc_info=None):
+        answered["status"], answered["headers"] = status, headers
+        return lambda _data: None
+
+    body = b"".join(moto(environ, capture))
+    body = body.replace(b"<ListPartsResponse", b"<ListPartsResult", 1)
+    body = body.replace(b"</ListPartsResponse>", b"</ListPartsResult>", 1)
+    headers = [
+        (name, str(len(body)) if name.lower() == "content-length" else value)
+        for name, value in answered["headers"]
+    ]
+    start_response(answered["status"], headers)
+    return [body]
+
+
 def app(environ, start_response):
     target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if not target and is_list_parts(environ):
+        return list_parts(environ, start_response)
     if target.endswith(".TransactWriteItems"):
         # Takes the DynamoDB lock itself, once its items are in flight.
         return transact_write_items(environ, start_response)

@@ -437,6 +437,66 @@ impl TestApp {
         request.send().await.unwrap().status()
     }
 
+    /// `POST /v1/files/{id}/parts` with `parts` (`[{"part_number": 1}, …]`).
+    pub async fn sign_parts(&self, id: &str, parts: Value) -> TestResponse {
+        self.post(&format!("/v1/files/{id}/parts"), &json!({ "parts": parts }))
+            .await
+    }
+
+    /// PUTs `bytes` to one signed part (`data[i]` of a sign response) with exactly its
+    /// headers; the HTTP client sets Content-Length from the body.
+    pub async fn put_part(&self, ticket: &Value, bytes: &[u8]) -> StatusCode {
+        assert_eq!(ticket["method"], "PUT");
+        let mut request = self
+            .http
+            .put(ticket["url"].as_str().unwrap())
+            .body(bytes.to_vec());
+        for (name, value) in ticket["headers"].as_object().unwrap() {
+            if name != "content-length" {
+                request = request.header(name, value.as_str().unwrap());
+            }
+        }
+        request.send().await.unwrap().status()
+    }
+
+    /// Signs (with each part's SHA-256) and PUTs the parts `numbers` of a multipart `file`
+    /// (its declaration's response), one after the other, expecting 200 for each.
+    pub async fn upload_parts(&self, file: &Value, bytes: &[u8], numbers: &[u32]) {
+        let id = file["id"].as_str().unwrap();
+        let part_size: usize = file["upload"]["part_size"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let parts: Vec<Value> = numbers
+            .iter()
+            .map(|&n| json!({"part_number": n, "checksum_sha256": sha256_base64(part_of(bytes, part_size, n))}))
+            .collect();
+        let signed = self.sign_parts(id, Value::Array(parts)).await;
+        assert_eq!(signed.status, StatusCode::OK, "{}", signed.body);
+        for (ticket, &n) in signed.body["data"].as_array().unwrap().iter().zip(numbers) {
+            let part = part_of(bytes, part_size, n);
+            assert_eq!(
+                self.put_part(ticket, part).await,
+                StatusCode::OK,
+                "part {n}"
+            );
+        }
+    }
+
+    /// How many multipart uploads S3 has in progress for a file's object.
+    pub async fn multipart_uploads(&self, file_id: &str) -> usize {
+        filegate_store::clients::s3_client(&self.deployment.sdk, &self.state().config)
+            .list_multipart_uploads()
+            .bucket(&self.state().config.bucket)
+            .prefix(format!("{}/{file_id}", self.org))
+            .send()
+            .await
+            .unwrap()
+            .uploads()
+            .len()
+    }
+
     /// The tags of a file's object, as (key, value).
     pub async fn object_tags(&self, file_id: &str) -> Vec<(String, String)> {
         filegate_store::clients::s3_client(&self.deployment.sdk, &self.state().config)
@@ -544,6 +604,12 @@ fn like_a_pdf(mut bytes: Vec<u8>) -> Vec<u8> {
         bytes[..SIGNATURE.len()].copy_from_slice(SIGNATURE);
     }
     bytes
+}
+
+/// Part `number` (1-based) of `bytes` cut into parts of `part_size`.
+pub fn part_of(bytes: &[u8], part_size: usize, number: u32) -> &[u8] {
+    let start = (number as usize - 1) * part_size;
+    &bytes[start..(start + part_size).min(bytes.len())]
 }
 
 pub fn sha256_base64(bytes: &[u8]) -> String {

@@ -297,3 +297,69 @@ fn every_function_that_authenticates_callers_has_the_same_identity_settings() {
         );
     }
 }
+
+#[test]
+fn multipart_uploads_have_exactly_the_actions_they_use_and_a_late_backstop() {
+    let template = template();
+    let s3_actions = |name: &str| -> BTreeSet<String> {
+        let mut found = Vec::new();
+        statements(
+            &template["Resources"][name]["Properties"]["Policies"],
+            &mut found,
+        );
+        found
+            .iter()
+            .flat_map(|s| match &s["Action"] {
+                Value::Sequence(list) => list.clone(),
+                other => vec![other.clone()],
+            })
+            .filter_map(|a| a.as_str().map(str::to_owned))
+            .filter(|a| a.starts_with("s3:") && a.contains("Multipart"))
+            .collect()
+    };
+    let set = |names: &[&str]| {
+        names
+            .iter()
+            .map(|n| (*n).to_owned())
+            .collect::<BTreeSet<_>>()
+    };
+    // Creating and completing an upload is s3:PutObject; listing and aborting are their own.
+    let expected = [
+        (
+            "PresignFunction",
+            set(&["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]),
+        ),
+        (
+            "FinalizeFunction",
+            set(&["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]),
+        ),
+        ("AutoFinalizeFunction", set(&["s3:AbortMultipartUpload"])),
+        ("MetadataFunction", set(&["s3:AbortMultipartUpload"])),
+        ("SweeperFunction", set(&["s3:AbortMultipartUpload"])),
+        ("ProxyFunction", set(&[])),
+    ];
+    for (name, actions) in expected {
+        assert_eq!(s3_actions(name), actions, "{name}");
+    }
+    let finalize = format!(
+        "{:?}",
+        template["Resources"]["FinalizeFunction"]["Properties"]["Policies"]
+    );
+    assert!(finalize.contains("s3:PutObject"), "CompleteMultipartUpload");
+
+    // The lifecycle rule aborts only what the sweeper could not: never before the longest
+    // multipart expiry a deployment may set.
+    let rules =
+        &template["Resources"]["FilesBucket"]["Properties"]["LifecycleConfiguration"]["Rules"];
+    let days = rules[0]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]
+        .as_u64()
+        .unwrap();
+    let longest = template["Parameters"]["MultipartExpirySecs"]["MaxValue"]
+        .as_u64()
+        .unwrap();
+    assert!(days * 86_400 > longest, "{days} days");
+    assert_eq!(
+        template["Parameters"]["MaxUploadBytes"]["MaxValue"].as_u64(),
+        Some(filegate_domain::file::FileSize::MAX_OBJECT)
+    );
+}

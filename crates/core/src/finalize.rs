@@ -3,9 +3,10 @@
 //! [`FileService::finalize`].
 
 use filegate_domain::audit::{AuditAction, AuditEvent, RequestOrigin};
+use filegate_domain::file::MultipartUpload;
 use filegate_domain::file::{FileRecord, FileStatus, UploadMismatch, parse_object_key};
 use filegate_domain::ids::FileId;
-use filegate_domain::multipart::{MultipartUpload, PartPlan, upload_incomplete};
+use filegate_domain::multipart::{PartPlan, upload_incomplete};
 use filegate_domain::principal::Caller;
 use filegate_domain::timestamp::Timestamp;
 use filegate_domain::type_detection::{HEAD_BYTES, check_declared_type};

@@ -4,10 +4,11 @@
 use filegate_domain::DomainError;
 use filegate_domain::api_key::ApiKeyRecord;
 use filegate_domain::audit::AuditEvent;
+use filegate_domain::file::MultipartUpload;
 use filegate_domain::file::{FileFilter, FileRecord, FileStatus, file_not_found};
 use filegate_domain::folder::{FolderRecord, folder_not_found};
 use filegate_domain::ids::{FileId, FolderId};
-use filegate_domain::multipart::{HeldPart, MultipartUpload};
+use filegate_domain::multipart::HeldPart;
 use filegate_domain::page::{Listing, Page, PageRequest};
 use filegate_domain::principal::Caller;
 use filegate_domain::timestamp::Timestamp;

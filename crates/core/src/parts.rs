@@ -3,9 +3,10 @@
 //! client names parts only by number.
 
 use filegate_domain::DomainError;
+use filegate_domain::file::MultipartUpload;
 use filegate_domain::file::{FileRecord, FileStatus};
 use filegate_domain::ids::FileId;
-use filegate_domain::multipart::{MultipartUpload, PartPlan, PartRequest, PartTicket};
+use filegate_domain::multipart::{PartPlan, PartRequest, PartTicket};
 use filegate_domain::principal::Caller;
 use filegate_domain::timestamp::Timestamp;
 

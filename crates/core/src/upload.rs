@@ -4,9 +4,10 @@
 use filegate_domain::DomainError;
 use filegate_domain::audit::{AuditAction, AuditEvent, RequestOrigin};
 use filegate_domain::error::ErrorChain;
+use filegate_domain::file::MultipartUpload;
 use filegate_domain::file::{FileRecord, FileStatus};
 use filegate_domain::ids::FileId;
-use filegate_domain::multipart::{MultipartTicket, MultipartUpload, PartPlan};
+use filegate_domain::multipart::{MultipartTicket, PartPlan};
 use filegate_domain::principal::Caller;
 use filegate_domain::timestamp::Timestamp;
 use filegate_domain::upload::{FileDeclaration, UploadTicket};

@@ -9,7 +9,6 @@ use unicode_normalization::UnicodeNormalization as _;
 
 use crate::error::DomainError;
 use crate::ids::{FileId, FolderId, OrgId};
-use crate::multipart::MultipartUpload;
 use crate::principal::Actor;
 use crate::timestamp::Timestamp;
 
@@ -364,6 +363,17 @@ impl fmt::Display for FileStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// What the server keeps with a pending file's row about its multipart upload. The upload id
+/// never leaves the server: clients name parts only by number, through filegate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MultipartUpload {
+    pub upload_id: String,
+    pub part_size: u64,
+    pub part_count: u32,
+    /// When the sweeper aborts the upload and removes the file if it is still pending.
+    pub expires_at: Timestamp,
 }
 
 /// Everything filegate knows about one file, as stored.

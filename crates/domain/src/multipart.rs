@@ -1,10 +1,10 @@
 //! Multipart uploads: how a large file is cut into parts, what the server keeps about its
 //! upload, and which parts S3 still lacks before the upload can be completed.
 
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 
 use crate::error::DomainError;
-use crate::file::FileSize;
+use crate::file::{FileSize, MultipartUpload};
 use crate::timestamp::Timestamp;
 
 const MIB: u64 = 1024 * 1024;
@@ -106,17 +106,6 @@ impl PartNumber {
     pub fn get(self) -> u32 {
         self.0
     }
-}
-
-/// What the server keeps with a pending file's row about its multipart upload. The upload id
-/// never leaves the server: clients name parts only by number, through filegate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MultipartUpload {
-    pub upload_id: String,
-    pub part_size: u64,
-    pub part_count: u32,
-    /// When the sweeper aborts the upload and removes the file if it is still pending.
-    pub expires_at: Timestamp,
 }
 
 /// One part a client asks to sign: the number as sent (checked against the file's plan), and

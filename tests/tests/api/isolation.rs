@@ -22,6 +22,10 @@ async fn another_orgs_ids_are_404_on_every_route_and_change_nothing() {
     declaration["folder"] = folder_a.clone().into();
     let file_a = app.uploaded_file(declaration, &bytes_of(10, 1)).await;
     let file_a = file_a["id"].as_str().unwrap().to_owned();
+    let mut multipart_a = pdf("a-big.pdf", 20 << 20);
+    multipart_a["multipart"] = true.into();
+    let multipart_a = app.create_file(multipart_a).await;
+    let multipart_a = multipart_a["id"].as_str().unwrap().to_owned();
     let key_a = app
         .send(
             Method::POST,
@@ -48,6 +52,7 @@ async fn another_orgs_ids_are_404_on_every_route_and_change_nothing() {
     let snapshot = || {
         let app = &app;
         let (file_a, folder_a, admin_a) = (file_a.clone(), folder_a.clone(), admin_a.clone());
+        let multipart_a = multipart_a.clone();
         async move {
             let get = |path: String| {
                 let admin_a = admin_a.clone();
@@ -61,6 +66,8 @@ async fn another_orgs_ids_are_404_on_every_route_and_change_nothing() {
                 "file": get(format!("/v1/files/{file_a}")).await,
                 "folder": get(format!("/v1/folders/{folder_a}")).await,
                 "audit": get(format!("/v1/files/{file_a}/audit")).await["data"],
+                "multipart": get(format!("/v1/files/{multipart_a}")).await,
+                "parts": get(format!("/v1/files/{multipart_a}/parts")).await,
                 "keys": get("/v1/api_keys".into()).await["data"],
                 "items": app.table_items().await,
             })
@@ -120,6 +127,18 @@ async fn another_orgs_ids_are_404_on_every_route_and_change_nothing() {
             Method::POST,
             "/v1/files/{id}/finalize",
             format!("/v1/files/{f}/finalize"),
+            None,
+        ),
+        (
+            Method::POST,
+            "/v1/files/{id}/parts",
+            format!("/v1/files/{multipart_a}/parts"),
+            Some(json!({"parts": [{"part_number": 1}]})),
+        ),
+        (
+            Method::GET,
+            "/v1/files/{id}/parts",
+            format!("/v1/files/{multipart_a}/parts"),
             None,
         ),
         (

@@ -13,6 +13,7 @@ mod harness;
 mod identity;
 mod isolation;
 mod listing;
+mod multipart;
 mod openapi;
 mod organize;
 mod proxy;

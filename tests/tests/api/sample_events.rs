@@ -15,11 +15,15 @@ use tower::ServiceExt as _;
 const SAMPLE_FILE: &str = "file_01JD3Q5Z8K2M4N6P8R0T2V4X6Z";
 const SAMPLE_FOLDER: &str = "fldr_01JD3Q5Z8K2M4N6P8R0T2V4X70";
 const SAMPLE_KEY: &str = "key_01JD3Q5Z8K2M4N6P8R0T2V4X71";
+/// A pending multipart file, for the part routes.
+const SAMPLE_MULTIPART: &str = "file_01JD3Q5Z8K2M4N6P8R0T2V4X72";
 
 /// Every HTTP sample, in an order that works as a story, with the status it shows.
 const HTTP_EVENTS: &[(&str, u16)] = &[
     ("presign/create-file.json", 201),
     ("presign/create-files.json", 201),
+    ("presign/sign-parts.json", 200),
+    ("presign/list-parts.json", 200),
     ("finalize/finalize.json", 200),
     ("presign/download-url.json", 200),
     ("proxy/proxy-file.json", 206),
@@ -85,14 +89,21 @@ async fn every_sample_event_is_handled_by_its_function() {
             Some(&json!({"name": "sample", "scopes": ["files:read"]})),
         )
         .await;
+    let mut multipart = pdf("scan.pdf", 20 << 20);
+    multipart["multipart"] = true.into();
+    let multipart = app.create_file(multipart).await;
     let ids = [
+        (
+            SAMPLE_MULTIPART,
+            multipart["id"].as_str().unwrap().to_owned(),
+        ),
         (SAMPLE_FILE, file["id"].as_str().unwrap().to_owned()),
         (SAMPLE_FOLDER, folder["id"].as_str().unwrap().to_owned()),
         (SAMPLE_KEY, key.body["id"].as_str().unwrap().to_owned()),
     ];
 
     let presigned = app
-        .post(&format!("/v1/files/{}/download_url", ids[0].1), &json!({}))
+        .post(&format!("/v1/files/{}/download_url", ids[1].1), &json!({}))
         .await;
     let presigned = presigned.body["url"].as_str().unwrap().to_owned();
 
@@ -140,7 +151,7 @@ async fn every_sample_event_is_handled_by_its_function() {
         assert_eq!(request_id, event["requestContext"]["requestId"], "{name}");
     }
     // The samples ran as the story they tell: the file was renamed, processed and deleted.
-    let audit = app.get(&format!("/v1/files/{}/audit", ids[0].1)).await;
+    let audit = app.get(&format!("/v1/files/{}/audit", ids[1].1)).await;
     let actions: Vec<&str> = audit.body["data"]
         .as_array()
         .unwrap()

@@ -4,10 +4,8 @@
 use std::collections::BTreeSet;
 
 use filegate_domain::DomainError;
-use filegate_domain::file::Sha256Checksum;
-use filegate_domain::multipart::{
-    HeldPart, MAX_PARTS_PER_REQUEST, MultipartUpload, PartRequest, PartTicket,
-};
+use filegate_domain::file::{MultipartUpload, Sha256Checksum};
+use filegate_domain::multipart::{HeldPart, MAX_PARTS_PER_REQUEST, PartRequest, PartTicket};
 use filegate_domain::page::Listing;
 use filegate_domain::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
