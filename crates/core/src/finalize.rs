@@ -33,20 +33,46 @@ pub enum ObjectFinalized {
     Retry(DomainError),
 }
 
+/// What a finalize left.
+#[derive(Debug)]
+pub enum Finalized {
+    /// The file is past `pending`: verified now, or before.
+    Done(FileRecord),
+    /// Everything is checked but the whole file's SHA-256, which would take this finalize
+    /// longer than it may run: the file stays `pending`, and the finalize of the object's S3
+    /// event (which may read it all) finishes the check.
+    Verifying(FileRecord),
+}
+
+/// How many bytes one finalize may read to hash an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashBudget {
+    /// A finalize inside a client's request: `FILEGATE_FINALIZE_HASH_MAX_BYTES`.
+    Request,
+    /// The S3-event finalizer, which has its function's whole timeout.
+    Unbounded,
+}
+
 impl FileService {
     /// Checks the uploaded object against the declaration and moves the file on:
     /// `pending → uploaded` when it matches, `pending → failed` (object deleted) when it does
     /// not. Files already past `pending` come back unchanged, so replays and racing
     /// finalizers (HTTP and S3 event) are safe: the store lets exactly one transition happen.
+    /// A multipart file is completed first.
     pub async fn finalize(
         &self,
         caller: &Caller,
         origin: &RequestOrigin,
         id: &FileId,
-    ) -> Result<FileRecord, DomainError> {
+        budget: HashBudget,
+    ) -> Result<Finalized, DomainError> {
+        let max_hashed = match budget {
+            HashBudget::Request => self.policy().finalize_hash_max_bytes,
+            HashBudget::Unbounded => u64::MAX,
+        };
         retry_on_conflict(
             "the file kept changing while it was being finalized; retry",
-            || self.try_finalize(caller, origin, id),
+            || self.try_finalize(caller, origin, id, max_hashed),
         )
         .await
     }
@@ -58,7 +84,8 @@ impl FileService {
         caller: &Caller,
         origin: &RequestOrigin,
         id: &FileId,
-    ) -> Result<Attempt<FileRecord>, DomainError> {
+        max_hashed: u64,
+    ) -> Result<Attempt<Finalized>, DomainError> {
         let (org, actor) = (&caller.org, &caller.actor);
         let file = self.get(caller, id).await?;
         match file.status {
@@ -94,7 +121,7 @@ impl FileService {
                     // Repairs a crash between marking it uploaded and tagging it.
                     self.publish(&file).await?;
                 }
-                return Ok(Attempt::Done(file));
+                return Ok(Attempt::Done(Finalized::Done(file)));
             }
         }
         let key = file.object_key();
@@ -116,8 +143,9 @@ impl FileService {
             });
         };
         let now = Timestamp::now();
-        let outcome = match self.mismatch(&file, &head).await? {
-            None => {
+        let outcome = match self.mismatch(&file, &head, max_hashed).await? {
+            Verdict::Unhashed => return Ok(Attempt::Done(Finalized::Verifying(file))),
+            Verdict::Matches => {
                 let event =
                     AuditEvent::new(org, file.id, AuditAction::FileUploaded, actor, origin, now)
                         .with_detail("size_bytes", head.size.to_string())
@@ -134,7 +162,7 @@ impl FileService {
                     .await
                     .map(Ok)
             }
-            Some((mismatch, reason)) => {
+            Verdict::Mismatch(mismatch, reason) => {
                 let event =
                     AuditEvent::new(org, file.id, AuditAction::FileFailed, actor, origin, now)
                         .with_detail("reason", reason.clone());
@@ -159,7 +187,7 @@ impl FileService {
                 if uploaded.public {
                     self.publish(&uploaded).await?;
                 }
-                Ok(Attempt::Done(uploaded))
+                Ok(Attempt::Done(Finalized::Done(uploaded)))
             }
             Ok(Err((mismatch, reason))) => {
                 // Marked failed first, then deleted: a crash in between leaves a failed
@@ -192,8 +220,10 @@ impl FileService {
         let caller = Caller::system(org, EVENT_FINALIZER);
         // Boxed: the SDK futures inside are large, and nesting them per record and per
         // message would make one enormous future type.
-        match Box::pin(self.finalize(&caller, origin, &id)).await {
-            Ok(file) => ObjectFinalized::Finalized(Box::new(file)),
+        match Box::pin(self.finalize(&caller, origin, &id, HashBudget::Unbounded)).await {
+            Ok(Finalized::Done(file) | Finalized::Verifying(file)) => {
+                ObjectFinalized::Finalized(Box::new(file))
+            }
             Err(e) if e.kind() == ErrorKind::NotFound => match self.objects().delete(key).await {
                 Ok(()) => ObjectFinalized::OrphanDeleted,
                 Err(e) => ObjectFinalized::Retry(e.into()),
@@ -255,32 +285,33 @@ impl FileService {
         Ok(())
     }
 
-    /// Why the object does not match the declaration, if it does not.
+    /// Whether the object matches the declaration, and why not when it does not.
     async fn mismatch(
         &self,
         file: &FileRecord,
         head: &ObjectHead,
-    ) -> Result<Option<(UploadMismatch, String)>, DomainError> {
+        max_hashed: u64,
+    ) -> Result<Verdict, DomainError> {
         let declared = file.size_bytes.bytes();
         if head.size != declared {
-            return Ok(Some((
+            return Ok(Verdict::Mismatch(
                 UploadMismatch::Size,
                 format!(
                     "the uploaded object is {} bytes but {declared} were declared",
                     head.size
                 ),
-            )));
+            ));
         }
         if let Some(got) = &head.content_type
             && got != file.content_type.as_str()
         {
-            return Ok(Some((
+            return Ok(Verdict::Mismatch(
                 UploadMismatch::ContentType,
                 format!(
                     "the object was uploaded as {got} but {} was declared",
                     file.content_type.as_str()
                 ),
-            )));
+            ));
         }
         // Only finalize tags, and only with the public tag; other tags (a malware scanner's)
         // are not the uploader's doing, as uploads cannot tag (see the template).
@@ -292,24 +323,24 @@ impl FileService {
                 .iter()
                 .any(|(k, _)| k == PUBLIC_TAG.0)
         {
-            return Ok(Some((
+            return Ok(Verdict::Mismatch(
                 UploadMismatch::UnsignedHeader,
                 format!(
                     "the object was stored with the tag {}, which only finalize sets",
                     PUBLIC_TAG.0
                 ),
-            )));
+            ));
         }
         if let Some(header) = head.stored_headers.first() {
             // Nothing beyond what the URL signed: a `Content-Encoding` would make browsers
             // decode the bytes into something finalize never saw, a `Cache-Control` would
             // keep them cached after delete, a tag could publish a private file.
-            return Ok(Some((
+            return Ok(Verdict::Mismatch(
                 UploadMismatch::UnsignedHeader,
                 format!(
                     "the object was stored with {header}, which the upload URL did not sign; upload with exactly the headers it lists"
                 ),
-            )));
+            ));
         }
         let Some(head_bytes) = self
             .objects()
@@ -322,7 +353,7 @@ impl FileService {
             ));
         };
         if let Err(message) = check_declared_type(&file.content_type, &head_bytes) {
-            return Ok(Some((UploadMismatch::DetectedType, message)));
+            return Ok(Verdict::Mismatch(UploadMismatch::DetectedType, message));
         }
         if let Some(want) = &file.checksum_sha256 {
             // S3 keeps the checksum when the client sent the signed header; otherwise (an
@@ -335,6 +366,7 @@ impl FileService {
                 .filter(|_| file.multipart.is_none());
             let got = match stored {
                 Some(c) => c.clone(),
+                None if head.size > max_hashed => return Ok(Verdict::Unhashed),
                 None => self
                     .objects()
                     .sha256(&file.object_key())
@@ -343,15 +375,23 @@ impl FileService {
                     .to_owned(),
             };
             if got != want.as_base64() {
-                return Ok(Some((
+                return Ok(Verdict::Mismatch(
                     UploadMismatch::Checksum,
                     format!(
                         "the uploaded object's SHA-256 is {got} but {} was declared",
                         want.as_base64()
                     ),
-                )));
+                ));
             }
         }
-        Ok(None)
+        Ok(Verdict::Matches)
     }
+}
+
+/// What [`FileService::mismatch`] found.
+enum Verdict {
+    Matches,
+    Mismatch(UploadMismatch, String),
+    /// Everything but the SHA-256 matches, and the object is too large to hash within budget.
+    Unhashed,
 }

@@ -24,6 +24,7 @@ use filegate_domain::{DomainError, ErrorKind};
 use filegate_store::metadata::{ChangeStatusError, SWEEP_SHARDS};
 
 use crate::file_service::FileService;
+use crate::finalize::{Finalized, HashBudget};
 
 /// Rows read per Query of the work list.
 const PAGE: i32 = 100;
@@ -148,8 +149,13 @@ impl FileService {
             return Ok(Outcome::Expired);
         }
         if self.objects().head(&file.object_key()).await?.is_some() {
-            return match self.finalize(&caller, origin, &file.id).await {
-                Ok(_) => Ok(Outcome::Finalized),
+            return match self
+                .finalize(&caller, origin, &file.id, HashBudget::Request)
+                .await
+            {
+                Ok(Finalized::Done(_)) => Ok(Outcome::Finalized),
+                // Left to the S3 event's finalizer, which may read the whole object.
+                Ok(Finalized::Verifying(_)) => Ok(Outcome::LeftAlone),
                 // A mismatch is settled (the file failed): finalized all the same.
                 Err(e) if e.code() == "upload_mismatch" => Ok(Outcome::Finalized),
                 Err(e) if e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::Conflict => {

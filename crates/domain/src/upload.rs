@@ -35,9 +35,36 @@ pub struct UploadPolicy {
     pub multipart_threshold: u64,
     /// How long a multipart upload may take from its declaration to its finalize.
     pub multipart_expiry_secs: u64,
+    /// The largest object a finalize inside a request reads to check its SHA-256; larger
+    /// (multipart) objects are checked by the finalize of their S3 event.
+    pub finalize_hash_max_bytes: u64,
 }
 
+/// The largest file whose whole SHA-256 filegate verifies. Beyond one PUT's 5 GiB only a
+/// read of the whole object can check it (S3 keeps a multipart object's SHA-256 only as a
+/// digest of its parts' digests), and the S3-event finalizer that does it has 15 minutes:
+/// 64 GiB needs a steady 80 MB/s. Larger files send each part's SHA-256 instead, which S3
+/// checks as every part arrives.
+pub const MAX_CHECKSUMMED_BYTES: u64 = 64 * 1024 * 1024 * 1024;
+
 impl UploadPolicy {
+    /// Refuses a whole-file checksum that finalize could not verify in time.
+    pub fn check_checksum(
+        size: FileSize,
+        checksum: Option<&Sha256Checksum>,
+    ) -> Result<(), DomainError> {
+        if checksum.is_some() && size.bytes() > MAX_CHECKSUMMED_BYTES {
+            return Err(DomainError::invalid(
+                "checksum_not_verifiable",
+                format!(
+                    "a whole-file checksum_sha256 can be verified for files up to {MAX_CHECKSUMMED_BYTES} bytes; leave it out and send each part's checksum_sha256 instead"
+                ),
+            )
+            .with_param("checksum_sha256"));
+        }
+        Ok(())
+    }
+
     /// Whether `declaration` gets a multipart upload: above the threshold (and always above
     /// the largest single PUT), or when the client asked for one.
     pub fn uses_multipart(&self, declaration: &FileDeclaration) -> bool {

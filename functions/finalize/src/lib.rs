@@ -6,8 +6,11 @@
 pub mod events;
 
 use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use filegate_core::finalize::{Finalized, HashBudget};
 use filegate_domain::ids::FileId;
 use filegate_domain::principal::Scope;
 use filegate_http::extract::{Authenticated, Origin, PathId};
@@ -40,6 +43,7 @@ pub fn router(state: AppState) -> Router {
     params(("id" = String, Path, description = "File id (`file_…`)")),
     responses(
         (status = 200, description = "The file, now `uploaded` (or unchanged when already past `pending`)", body = FileObject),
+        (status = 202, description = "A multipart file whose upload is complete and whose declared SHA-256 takes longer to check than a request may (above `FILEGATE_FINALIZE_HASH_MAX_BYTES`): still `pending`; the S3 event of the completion finishes the check. Poll the file (`Retry-After`)", body = FileObject),
         (status = 400, description = "Malformed id (`invalid_id`)", body = ErrorBody),
         (status = 404, description = "No such file in the caller's organisation", body = ErrorBody),
         (status = 409, description = "`upload_missing`: nothing uploaded yet (file stays `pending`); `upload_incomplete`: parts missing or of the wrong length (`details.missing_parts`, `details.missing_count`; file stays `pending`); `upload_mismatch`: size, type or checksum differ (`details.reason`: `size`, `content_type`, `checksum`; file now `failed`, object deleted; every later finalize answers the same); `file_failed`: the file failed otherwise (a status change)", body = ErrorBody),
@@ -52,8 +56,20 @@ async fn finalize_file(
     Authenticated(caller): Authenticated,
     Origin(origin): Origin,
     PathId(id): PathId<FileId>,
-) -> Result<Json<FileObject>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(Scope::FilesWrite)?;
-    let file = state.files.finalize(&caller, &origin, &id).await?;
-    Ok(Json(FileObject::from(&file)))
+    let finalized = state
+        .files
+        .finalize(&caller, &origin, &id, HashBudget::Request)
+        .await?;
+    Ok(match finalized {
+        Finalized::Done(file) => (StatusCode::OK, Json(FileObject::from(&file))).into_response(),
+        // The S3 event of the completed upload finishes the check: poll the file.
+        Finalized::Verifying(file) => (
+            StatusCode::ACCEPTED,
+            [(header::RETRY_AFTER, "10")],
+            Json(FileObject::from(&file)),
+        )
+            .into_response(),
+    })
 }

@@ -747,3 +747,60 @@ async fn the_completion_event_finalizes_once_whoever_comes_first() {
     );
     assert_eq!(content(&app, id).await, bytes);
 }
+
+#[tokio::test]
+async fn a_file_too_large_to_hash_in_a_request_is_checked_by_its_s3_event() {
+    let app = spawn_app_with(TestOptions {
+        event_poller: true,
+        settings: vec![("FILEGATE_FINALIZE_HASH_MAX_BYTES", MIB.to_string())],
+        ..TestOptions::default()
+    })
+    .await;
+    let bytes = noise(PART + 10, 17);
+    let good = app.create_file(multipart_pdf("good.pdf", &bytes)).await;
+    let bad = app.create_file(multipart_pdf("bad.pdf", &bytes)).await;
+    app.upload_parts(&good, &bytes, &[1, 2]).await;
+    let mut tampered = bytes.clone();
+    tampered[PART + 1] ^= 1;
+    app.upload_parts(&bad, &tampered, &[1, 2]).await;
+    for (file, status) in [(&good, "uploaded"), (&bad, "failed")] {
+        let id = file["id"].as_str().unwrap();
+        let r = app.finalize(id).await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+        assert_eq!(r.headers["retry-after"], "10");
+        assert_eq!(r.body["status"], "pending");
+        assert_eq!(app.multipart_uploads(id).await, 0, "completed");
+        // The completion's S3 event reads the whole object and settles the file.
+        app.wait_for_status(id, status).await;
+    }
+    let id = bad["id"].as_str().unwrap();
+    assert_eq!(app.finalize(id).await.code(), "upload_mismatch");
+    assert!(app.head_object(id).await.is_none());
+    let id = good["id"].as_str().unwrap();
+    assert_eq!(app.finalize(id).await.status, StatusCode::OK);
+    assert_eq!(
+        app.audit_actions(id).await,
+        ["file.created", "file.uploaded"]
+    );
+}
+
+#[tokio::test]
+async fn a_whole_file_checksum_is_refused_where_it_could_not_be_verified() {
+    let app = spawn_app().await;
+    let mut declaration = pdf("huge.pdf", (64usize << 30) + 1);
+    declaration["checksum_sha256"] = sha256_base64(b"x").into();
+    let r = app.post("/v1/files", &declaration).await;
+    assert_eq!(
+        (r.status, r.code(), r.param()),
+        (
+            StatusCode::BAD_REQUEST,
+            "checksum_not_verifiable",
+            Some("checksum_sha256")
+        )
+    );
+    declaration["size_bytes"] = (64u64 << 30).to_string().into();
+    assert_eq!(
+        app.post("/v1/files", &declaration).await.status,
+        StatusCode::CREATED
+    );
+}

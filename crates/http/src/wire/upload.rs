@@ -178,16 +178,19 @@ impl CreateFileRequest {
         let req = self;
         let name = FileName::parse(&req.name)?;
         let content_type = ContentType::parse(&req.content_type, &policy.allowed_content_types)?;
+        let size = FileSize::parse(req.size_bytes.as_str(), policy.max_upload_bytes)?;
+        let checksum = req
+            .checksum_sha256
+            .as_deref()
+            .map(Sha256Checksum::parse)
+            .transpose()?;
+        UploadPolicy::check_checksum(size, checksum.as_ref())?;
         Ok(FileDeclaration {
             name,
             public: public_visibility(req.public.unwrap_or(false), &content_type)?,
             content_type,
-            size: FileSize::parse(req.size_bytes.as_str(), policy.max_upload_bytes)?,
-            checksum: req
-                .checksum_sha256
-                .as_deref()
-                .map(Sha256Checksum::parse)
-                .transpose()?,
+            size,
+            checksum,
             folder: parse_folder(req.folder.as_ref().and_then(Option::as_deref))?,
             parent: req
                 .parent
@@ -253,6 +256,7 @@ mod tests {
             pending_expiry_secs: 86400,
             multipart_threshold: 500,
             multipart_expiry_secs: 86400,
+            finalize_hash_max_bytes: 1000,
         }
     }
 
