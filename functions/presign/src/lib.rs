@@ -10,12 +10,14 @@ use axum::routing::post;
 use axum::{Json, Router};
 use filegate_domain::DomainError;
 use filegate_domain::ids::FileId;
+use filegate_domain::multipart::PartTicket;
 use filegate_domain::principal::Scope;
 use filegate_http::extract::QueryParams;
 use filegate_http::extract::{Authenticated, JsonBody, OptionalJsonBody, Origin, PathId};
 use filegate_http::wire::download::{DownloadUrlRequest, FileDownload};
+use filegate_http::wire::list::List;
 use filegate_http::wire::list::PageQuery;
-use filegate_http::wire::parts::{PartList, PartTicketList, SignPartsRequest};
+use filegate_http::wire::parts::{PartList, SignPartsRequest};
 use filegate_http::wire::upload::{
     CreateFileRequest, CreateFilesRequest, FileUpload, FileUploadList,
 };
@@ -117,7 +119,7 @@ async fn create_files(
     params(("id" = String, Path, description = "File id (`file_…`)")),
     request_body = SignPartsRequest,
     responses(
-        (status = 200, description = "The signed parts, in request order", body = PartTicketList),
+        (status = 200, description = "The signed parts, in request order", body = List<PartTicket>),
         (status = 400, description = "1–100 distinct parts (`invalid_parts_count`, `duplicate_part_number`); `part_number` outside 1…`part_count` (`invalid_part_number`); a bad checksum (`param` names the entry)", body = ErrorBody),
         (status = 404, description = "No such file in the caller's organisation", body = ErrorBody),
         (status = 409, description = "`not_multipart`: the file has one PUT; `file_not_pending`: finalized or failed; `upload_expired`: past `expires_at`", body = ErrorBody),
@@ -131,11 +133,11 @@ async fn sign_parts(
     Authenticated(caller): Authenticated,
     PathId(id): PathId<FileId>,
     JsonBody(request): JsonBody<SignPartsRequest>,
-) -> Result<Json<PartTicketList>, ApiError> {
+) -> Result<Json<List<PartTicket>>, ApiError> {
     caller.require(Scope::FilesWrite)?;
     let requests = request.requests()?;
     let tickets = state.files.sign_parts(&caller, &id, &requests).await?;
-    Ok(Json(PartTicketList::new(tickets)))
+    Ok(Json(List::complete(tickets)))
 }
 
 /// List the parts S3 already holds.

@@ -18,6 +18,16 @@ pub struct List<T> {
 }
 
 impl<T> List<T> {
+    /// A list that holds everything asked for: no next page.
+    pub fn complete(data: Vec<T>) -> Self {
+        Self {
+            object: "list",
+            data,
+            has_more: false,
+            next_cursor: None,
+        }
+    }
+
     /// The wire form of a page of records, each turned into its API object.
     pub fn of<R>(listing: Listing<R>) -> Self
     where

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use filegate_domain::DomainError;
 use filegate_domain::file::{MultipartUpload, Sha256Checksum};
-use filegate_domain::multipart::{HeldPart, MAX_PARTS_PER_REQUEST, PartRequest, PartTicket};
+use filegate_domain::multipart::{HeldPart, MAX_PARTS_PER_REQUEST, PartRequest};
 use filegate_domain::page::Listing;
 use filegate_domain::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -69,29 +69,6 @@ impl SignPartsRequest {
                 })
             })
             .collect()
-    }
-}
-
-/// The signed parts, in request order.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct PartTicketList {
-    /// Always `list`.
-    #[schema(example = "list")]
-    pub object: &'static str,
-    pub data: Vec<PartTicket>,
-    /// Always false: every part asked for is here.
-    pub has_more: bool,
-    pub next_cursor: Option<String>,
-}
-
-impl PartTicketList {
-    pub fn new(data: Vec<PartTicket>) -> Self {
-        Self {
-            object: "list",
-            data,
-            has_more: false,
-            next_cursor: None,
-        }
     }
 }
 
