@@ -145,7 +145,7 @@ pub fn upload_incomplete(missing: &[u32]) -> DomainError {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MultipartTicket {
     /// Always `multipart`.
-    #[cfg_attr(feature = "openapi", schema(example = "multipart"))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = multipart_method))]
     pub method: &'static str,
     /// Bytes in every part but the last (a decimal string).
     #[serde(serialize_with = "decimal")]
@@ -189,6 +189,21 @@ pub struct PartTicket {
     pub expires_in: u64,
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub expires_at: Timestamp,
+}
+
+#[cfg(feature = "openapi")]
+fn multipart_method() -> utoipa::openapi::Object {
+    method_schema("multipart")
+}
+
+/// `method` as the one value it takes, so that generated clients can tell the tickets apart.
+#[cfg(feature = "openapi")]
+pub(crate) fn method_schema(value: &str) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some([value]))
+        .description(Some(format!("Always `{value}`.")))
+        .build()
 }
 
 /// Sizes go out as decimal strings, as everywhere in the API.

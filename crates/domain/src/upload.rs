@@ -119,7 +119,7 @@ pub enum UploadTicket {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PutTicket {
     /// Always `PUT`.
-    #[cfg_attr(feature = "openapi", schema(example = "PUT"))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = put_method))]
     pub method: &'static str,
     pub url: String,
     /// Send exactly these headers; each is part of the signature.
@@ -129,4 +129,9 @@ pub struct PutTicket {
     pub expires_in: u64,
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub expires_at: Timestamp,
+}
+
+#[cfg(feature = "openapi")]
+fn put_method() -> utoipa::openapi::Object {
+    crate::multipart::method_schema("PUT")
 }
