@@ -13,7 +13,7 @@ use filegate_domain::type_detection::{HEAD_BYTES, check_declared_type};
 use filegate_domain::upload::EVENT_FINALIZER;
 use filegate_domain::{DomainError, ErrorKind};
 use filegate_store::metadata::{ChangeStatusError, StatusChange};
-use filegate_store::objects::{ObjectHead, PUBLIC_TAG};
+use filegate_store::objects::{Completion, ObjectHead, PUBLIC_TAG};
 
 use crate::file_service::FileService;
 use crate::retry::{Attempt, retry_on_conflict};
@@ -66,13 +66,9 @@ impl FileService {
         id: &FileId,
         budget: HashBudget,
     ) -> Result<Finalized, DomainError> {
-        let max_hashed = match budget {
-            HashBudget::Request => self.policy().finalize_hash_max_bytes,
-            HashBudget::Unbounded => u64::MAX,
-        };
         retry_on_conflict(
             "the file kept changing while it was being finalized; retry",
-            || self.try_finalize(caller, origin, id, max_hashed),
+            || self.try_finalize(caller, origin, id, budget),
         )
         .await
     }
@@ -84,7 +80,7 @@ impl FileService {
         caller: &Caller,
         origin: &RequestOrigin,
         id: &FileId,
-        max_hashed: u64,
+        budget: HashBudget,
     ) -> Result<Attempt<Finalized>, DomainError> {
         let (org, actor) = (&caller.org, &caller.actor);
         let file = self.get(caller, id).await?;
@@ -126,8 +122,12 @@ impl FileService {
         }
         let key = file.object_key();
         let mut head = self.objects().head(&key).await?;
-        if let (None, Some(upload)) = (&head, &file.multipart) {
-            self.complete_upload(&file, upload).await?;
+        // Only a finalize in a request completes an upload: an S3 event means the object
+        // exists, and one that no longer does is not to be rebuilt from parts.
+        if let (None, Some(upload), HashBudget::Request) = (&head, &file.multipart, budget) {
+            if self.complete_upload(&file, upload).await? == Completion::PartsChanged {
+                return Ok(Attempt::Changed);
+            }
             head = self.objects().head(&key).await?;
         }
         let Some(head) = head else {
@@ -143,6 +143,10 @@ impl FileService {
             });
         };
         let now = Timestamp::now();
+        let max_hashed = match budget {
+            HashBudget::Request => self.policy().finalize_hash_max_bytes,
+            HashBudget::Unbounded => u64::MAX,
+        };
         let outcome = match self.mismatch(&file, &head, max_hashed).await? {
             Verdict::Unhashed => return Ok(Attempt::Done(Finalized::Verifying(file))),
             Verdict::Matches => {
@@ -267,10 +271,10 @@ impl FileService {
         &self,
         file: &FileRecord,
         upload: &MultipartUpload,
-    ) -> Result<(), DomainError> {
+    ) -> Result<Completion, DomainError> {
         let key = file.object_key();
         let Some(mut parts) = self.objects().all_parts(&key, &upload.upload_id).await? else {
-            return Ok(());
+            return Ok(Completion::NoSuchUpload);
         };
         let plan = PartPlan::of(file.size_bytes, upload);
         let missing = plan.missing(&parts);
@@ -279,10 +283,10 @@ impl FileService {
         }
         // Parts past the plan cannot have been signed by filegate: S3 discards them.
         parts.retain(|p| p.number <= plan.part_count);
-        self.objects()
+        Ok(self
+            .objects()
             .complete_multipart_upload(&key, &upload.upload_id, &parts)
-            .await?;
-        Ok(())
+            .await?)
     }
 
     /// Whether the object matches the declaration, and why not when it does not.

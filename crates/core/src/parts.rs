@@ -29,7 +29,10 @@ impl FileService {
         let numbers = requests
             .iter()
             .enumerate()
-            .map(|(i, r)| plan.part_number(r.part_number, &format!("parts[{i}].part_number")))
+            .map(|(i, r)| {
+                r.check_checksum(upload, &format!("parts[{i}].checksum_sha256"))?;
+                plan.part_number(r.part_number, &format!("parts[{i}].part_number"))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let expires_in = self.policy().url_expiry_secs;
         let key = file.object_key();

@@ -6,7 +6,8 @@
 //! - a pending file whose bytes are in S3 is finalized, as its S3 event must have been lost;
 //! - a pending file past its expiry (`FILEGATE_PENDING_EXPIRY_SECS`, or its multipart
 //!   upload's `FILEGATE_MULTIPART_EXPIRY_SECS`) is removed, bytes, parts and row, with a
-//!   `file.expired` audit row;
+//!   `file.expired` audit row, except a multipart file whose upload was completed, which is
+//!   finalized however late;
 //! - a pending file with no bytes yet is looked at again at its expiry.
 //!
 //! Every change is conditional on the row being as read, so two sweeps at once, or a sweep
@@ -139,7 +140,14 @@ impl FileService {
             return Ok(Outcome::LeftAlone);
         }
         let expires = file.abandoned_at(self.policy().pending_expiry_secs);
-        if now >= expires {
+        // The object of a multipart file exists only once a finalize completed its upload:
+        // its client finished in time, and the bytes are checked, never expired.
+        let bytes_there = if now < expires || file.multipart.is_some() {
+            self.objects().head(&file.object_key()).await?.is_some()
+        } else {
+            false
+        };
+        if now >= expires && !bytes_there {
             let marked = match self.store().mark_expiring(&file, now).await {
                 Ok(marked) => marked,
                 Err(ChangeStatusError::Conflict) => return Ok(Outcome::LeftAlone),
@@ -148,7 +156,7 @@ impl FileService {
             self.finish_removal(&caller, origin, &marked).await?;
             return Ok(Outcome::Expired);
         }
-        if self.objects().head(&file.object_key()).await?.is_some() {
+        if bytes_there {
             return match self
                 .finalize(&caller, origin, &file.id, HashBudget::Request)
                 .await

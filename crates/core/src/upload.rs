@@ -66,8 +66,9 @@ impl FileService {
                         return Err(e);
                     }
                 },
-                false => UploadTicket::Put(
-                    self.objects()
+                false => {
+                    let signed = self
+                        .objects()
                         .presign_upload(
                             &record.object_key(),
                             &record.content_type,
@@ -76,8 +77,15 @@ impl FileService {
                             self.policy().url_expiry_secs,
                             now,
                         )
-                        .await?,
-                ),
+                        .await;
+                    match signed {
+                        Ok(ticket) => UploadTicket::Put(ticket),
+                        Err(e) => {
+                            self.abort_uploads(&records).await;
+                            return Err(e.into());
+                        }
+                    }
+                }
             };
             let mut event = AuditEvent::new(
                 &record.org,
@@ -131,14 +139,16 @@ impl FileService {
         now: Timestamp,
     ) -> Result<MultipartUpload, DomainError> {
         let plan = PartPlan::for_size(record.size_bytes);
+        let part_checksums = record.checksum_sha256.is_some();
         let upload_id = self
             .objects()
-            .create_multipart_upload(&record.object_key(), &record.content_type)
+            .create_multipart_upload(&record.object_key(), &record.content_type, part_checksums)
             .await?;
         Ok(MultipartUpload {
             upload_id,
             part_size: plan.part_size,
             part_count: plan.part_count,
+            part_checksums,
             expires_at: now.plus_seconds(self.policy().multipart_expiry_secs),
         })
     }

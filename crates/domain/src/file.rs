@@ -372,6 +372,11 @@ pub struct MultipartUpload {
     pub upload_id: String,
     pub part_size: u64,
     pub part_count: u32,
+    /// Whether the upload was created with SHA-256 part checksums, as it is for a file
+    /// declared with its `checksum_sha256`: S3 then wants every part's SHA-256 (and checks it),
+    /// while an upload created without takes none.
+    #[serde(default)]
+    pub part_checksums: bool,
     /// When the sweeper aborts the upload and removes the file if it is still pending.
     pub expires_at: Timestamp,
 }

@@ -116,6 +116,27 @@ pub struct PartRequest {
     pub checksum: Option<crate::file::Sha256Checksum>,
 }
 
+impl PartRequest {
+    /// Whether this part's checksum fits its upload (`param` names the entry): required when
+    /// the upload was created with SHA-256 checksums, refused when it was not, as S3 answers
+    /// either mismatch with an error only once the bytes have been sent.
+    pub fn check_checksum(&self, upload: &MultipartUpload, param: &str) -> Result<(), DomainError> {
+        match (upload.part_checksums, &self.checksum) {
+            (true, None) => Err(DomainError::invalid(
+                "part_checksum_required",
+                "this file was declared with its checksum_sha256, so every part needs its own checksum_sha256",
+            )
+            .with_param(param)),
+            (false, Some(_)) => Err(DomainError::invalid(
+                "part_checksum_not_declared",
+                "this file was declared without checksum_sha256, so its parts cannot carry one; leave it out, or declare the file with its checksum_sha256",
+            )
+            .with_param(param)),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// A part S3 holds, as ListParts reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeldPart {

@@ -43,8 +43,7 @@ pub struct UploadPolicy {
 /// The largest file whose whole SHA-256 filegate verifies. Beyond one PUT's 5 GiB only a
 /// read of the whole object can check it (S3 keeps a multipart object's SHA-256 only as a
 /// digest of its parts' digests), and the S3-event finalizer that does it has 15 minutes:
-/// 64 GiB needs a steady 80 MB/s. Larger files send each part's SHA-256 instead, which S3
-/// checks as every part arrives.
+/// 64 GiB needs a steady 80 MB/s.
 pub const MAX_CHECKSUMMED_BYTES: u64 = 64 * 1024 * 1024 * 1024;
 
 impl UploadPolicy {
@@ -57,7 +56,7 @@ impl UploadPolicy {
             return Err(DomainError::invalid(
                 "checksum_not_verifiable",
                 format!(
-                    "a whole-file checksum_sha256 can be verified for files up to {MAX_CHECKSUMMED_BYTES} bytes; leave it out and send each part's checksum_sha256 instead"
+                    "a whole-file checksum_sha256 can be verified for files up to {MAX_CHECKSUMMED_BYTES} bytes; declare larger files without it"
                 ),
             )
             .with_param("checksum_sha256"));

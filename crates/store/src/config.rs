@@ -474,10 +474,10 @@ impl Config {
                     3600,
                     7 * 24 * 3600,
                 )?,
-                // About what one function reads from S3 in a few seconds.
+                // What a 256 MB function reads from S3 in a few of its 15 seconds.
                 finalize_hash_max_bytes: number(
                     "FILEGATE_FINALIZE_HASH_MAX_BYTES",
-                    512 * 1024 * 1024,
+                    128 * 1024 * 1024,
                     0,
                     FileSize::MAX_OBJECT,
                 )?,

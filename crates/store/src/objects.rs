@@ -140,12 +140,14 @@ impl ObjectStore {
     }
 
     /// Starts a multipart upload with the type, encryption and checksum algorithm bound (the
-    /// parts cannot change them); returns its upload id. SHA-256 always: S3 then keeps each
-    /// part's digest, checks a part sent with one, and computes it for a part sent without.
+    /// parts cannot change them); returns its upload id. With `part_checksums`, SHA-256: S3
+    /// then refuses a part sent without its SHA-256 or with bytes that do not hash to it, and
+    /// completing needs every part's. Without, S3 refuses a part that carries a checksum.
     pub async fn create_multipart_upload(
         &self,
         key: &str,
         content_type: &ContentType,
+        part_checksums: bool,
     ) -> Result<String, StorageError> {
         let op = StorageOperation::CreateMultipartUpload;
         let (sse, kms_key) = sse_of(&self.encryption);
@@ -157,7 +159,7 @@ impl ObjectStore {
             .content_type(content_type.as_str())
             .server_side_encryption(sse)
             .set_ssekms_key_id(kms_key)
-            .checksum_algorithm(ChecksumAlgorithm::Sha256)
+            .set_checksum_algorithm(part_checksums.then_some(ChecksumAlgorithm::Sha256))
             .send()
             .await
             .map_err(|e| StorageError::new(op, e))?;
@@ -271,13 +273,13 @@ impl ObjectStore {
     }
 
     /// Completes an upload from `parts` (as S3 listed them: its own ETags and checksums, never
-    /// the client's). `false` when S3 knows no such upload: completed before, or aborted.
+    /// the client's).
     pub async fn complete_multipart_upload(
         &self,
         key: &str,
         upload_id: &str,
         parts: &[HeldPart],
-    ) -> Result<bool, StorageError> {
+    ) -> Result<Completion, StorageError> {
         let op = StorageOperation::CompleteMultipartUpload;
         let completed = parts
             .iter()
@@ -303,8 +305,16 @@ impl ObjectStore {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_no_such_upload(&e) => Ok(false),
+            Ok(_) => Ok(Completion::Completed),
+            Err(e) if is_no_such_upload(&e) => Ok(Completion::NoSuchUpload),
+            Err(e)
+                if matches!(
+                    e.as_service_error().and_then(|s| s.code()),
+                    Some("InvalidPart" | "InvalidPartOrder" | "EntityTooSmall")
+                ) =>
+            {
+                Ok(Completion::PartsChanged)
+            }
             Err(e) => Err(StorageError::new(op, e)),
         }
     }
@@ -567,6 +577,16 @@ impl ObjectStore {
             .map_err(|e| StorageError::new(StorageOperation::DeleteObject, e))?;
         Ok(())
     }
+}
+
+/// What [`ObjectStore::complete_multipart_upload`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completion {
+    Completed,
+    /// S3 knows no such upload: completed before, or aborted.
+    NoSuchUpload,
+    /// S3 refused the parts as listed: one was uploaded again in between.
+    PartsChanged,
 }
 
 /// One page of [`ObjectStore::list_parts`].

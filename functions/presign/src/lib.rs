@@ -111,8 +111,9 @@ async fn create_files(
 ///
 /// 1–100 parts per call, any number of calls while the file is `pending`: each URL is a
 /// presigned `UploadPart` that binds the part's exact `Content-Length` (every part but the
-/// last is `part_size` bytes) and, when `checksum_sha256` is given, the part's SHA-256 (S3
-/// then refuses other bytes). PUT each part with exactly its `headers`. Ask again for a part
+/// last is `part_size` bytes) and, for a file declared with its `checksum_sha256`, the part's
+/// SHA-256, which every part of such a file must then give (S3 refuses other bytes). A file
+/// declared without a checksum takes none for its parts. PUT each part with exactly its `headers`. Ask again for a part
 /// whose URL expired: the parts already uploaded stay.
 #[utoipa::path(
     post, path = "/v1/files/{id}/parts", tag = "files",
@@ -120,7 +121,7 @@ async fn create_files(
     request_body = SignPartsRequest,
     responses(
         (status = 200, description = "The signed parts, in request order", body = List<PartTicket>),
-        (status = 400, description = "1–100 distinct parts (`invalid_parts_count`, `duplicate_part_number`); `part_number` outside 1…`part_count` (`invalid_part_number`); a bad checksum (`param` names the entry)", body = ErrorBody),
+        (status = 400, description = "1–100 distinct parts (`invalid_parts_count`, `duplicate_part_number`); `part_number` outside 1…`part_count` (`invalid_part_number`); a bad checksum; a part checksum missing for a file declared with one (`part_checksum_required`) or given for a file declared without (`part_checksum_not_declared`); `param` names the entry", body = ErrorBody),
         (status = 404, description = "No such file in the caller's organisation", body = ErrorBody),
         (status = 409, description = "`not_multipart`: the file has one PUT; `file_not_pending`: finalized or failed; `upload_expired`: past `expires_at`", body = ErrorBody),
         (status = 415, description = "Body not JSON", body = ErrorBody),

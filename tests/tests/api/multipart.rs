@@ -10,7 +10,7 @@ use filegate_domain::file::{AllowedContentTypes, ContentType, FileSize, Sha256Ch
 use filegate_domain::multipart::PartPlan;
 use filegate_domain::timestamp::Timestamp;
 use filegate_store::config::Encryption;
-use filegate_store::objects::ObjectStore;
+use filegate_store::objects::{Completion, ObjectStore};
 use filegate_tests::checking_s3::CheckingS3;
 use filegate_tests::{
     TestApp, TestOptions, noise, part_of, pdf, s3_client_at, sha256_base64, spawn_app,
@@ -27,6 +27,13 @@ fn multipart_pdf(name: &str, bytes: &[u8]) -> Value {
     let mut declaration = pdf(name, bytes.len());
     declaration["multipart"] = true.into();
     declaration["checksum_sha256"] = sha256_base64(bytes).into();
+    declaration
+}
+
+/// A multipart declaration without a checksum: its parts carry none either.
+fn multipart_unchecked(name: &str, bytes: &[u8]) -> Value {
+    let mut declaration = pdf(name, bytes.len());
+    declaration["multipart"] = true.into();
     declaration
 }
 
@@ -151,7 +158,9 @@ async fn upload_id_of(app: &TestApp, id: &str) -> String {
 async fn parts_go_up_in_parallel_and_in_any_order() {
     let app = spawn_app().await;
     let bytes = noise(4 * PART + 5, 2);
-    let file = app.create_file(multipart_pdf("dataset.pdf", &bytes)).await;
+    let file = app
+        .create_file(multipart_unchecked("dataset.pdf", &bytes))
+        .await;
     let id = file["id"].as_str().unwrap();
     assert_eq!(file["upload"]["part_count"], 5);
     let order = [4u32, 1, 5, 3, 2];
@@ -213,7 +222,7 @@ async fn an_interrupted_upload_resumes_from_the_parts_s3_holds() {
     assert_eq!(held, [1, 2]);
 
     // Resume: only the parts that are not there.
-    let resumed = json!({"id": id, "upload": {"part_size": PART.to_string()}});
+    let resumed = json!({"id": id, "checksum_sha256": sha256_base64(&bytes), "upload": {"part_size": PART.to_string()}});
     app.upload_parts(&resumed, &bytes, &[3, 4]).await;
     let done = app.finalize(&id).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
@@ -224,7 +233,9 @@ async fn an_interrupted_upload_resumes_from_the_parts_s3_holds() {
 async fn a_part_url_can_be_signed_again_and_the_new_one_works() {
     let app = spawn_app().await;
     let bytes = noise(PART + 10, 4);
-    let file = app.create_file(multipart_pdf("scan.pdf", &bytes)).await;
+    let file = app
+        .create_file(multipart_unchecked("scan.pdf", &bytes))
+        .await;
     let id = file["id"].as_str().unwrap();
     let first = app.sign_parts(id, json!([{"part_number": 2}])).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -291,7 +302,9 @@ async fn a_part_of_the_wrong_length_counts_as_missing() {
     // moto checks no signature, so a short part lands; finalize still refuses it.
     let app = spawn_app().await;
     let bytes = noise(2 * PART + 3, 6);
-    let file = app.create_file(multipart_pdf("scan.pdf", &bytes)).await;
+    let file = app
+        .create_file(multipart_unchecked("scan.pdf", &bytes))
+        .await;
     let id = file["id"].as_str().unwrap();
     app.upload_parts(&file, &bytes, &[1, 3]).await;
     let signed = app.sign_parts(id, json!([{"part_number": 2}])).await;
@@ -323,7 +336,7 @@ async fn a_signed_part_binds_its_length_where_s3_checks_signatures() {
     let key = "acme/file_01JD3Q5Z8K2M4N6P8R0T2V4X6Z";
     let content_type = ContentType::parse("application/pdf", &AllowedContentTypes::any()).unwrap();
     let upload_id = objects
-        .create_multipart_upload(key, &content_type)
+        .create_multipart_upload(key, &content_type, false)
         .await
         .unwrap();
     let plan = PartPlan::for_size(FileSize::parse(&(PART + 100).to_string(), u64::MAX).unwrap());
@@ -360,12 +373,17 @@ async fn a_signed_part_binds_its_length_where_s3_checks_signatures() {
     let parts = objects.all_parts(key, &upload_id).await.unwrap().unwrap();
     assert_eq!((parts.len(), parts[0].number, parts[0].size), (1, 2, 100));
 
-    // A part's SHA-256 is signed: a client cannot send another digest with the URL.
+    // A part's SHA-256 is signed (on an upload created with part checksums): a client cannot
+    // send another digest with the URL.
+    let checksummed = objects
+        .create_multipart_upload(key, &content_type, true)
+        .await
+        .unwrap();
     let sum = Sha256Checksum::parse(&sha256_base64(&bytes)).unwrap();
     let bound = objects
         .presign_part(
             key,
-            &upload_id,
+            &checksummed,
             second,
             100,
             Some(&sum),
@@ -648,6 +666,33 @@ async fn part_requests_are_checked() {
             r.body
         );
     }
+    let r = app.sign_parts(id, json!([{"part_number": 1}])).await;
+    assert_eq!(
+        (r.status, r.code(), r.param()),
+        (
+            StatusCode::BAD_REQUEST,
+            "part_checksum_required",
+            Some("parts[0].checksum_sha256")
+        ),
+        "a file declared with its checksum has checksummed parts"
+    );
+    let unchecked = app
+        .create_file(multipart_unchecked("plain.pdf", &noise(PART + 1, 14)))
+        .await;
+    let r = app
+        .sign_parts(
+            unchecked["id"].as_str().unwrap(),
+            json!([{"part_number": 1, "checksum_sha256": sha256_base64(b"x")}]),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code(), r.param()),
+        (
+            StatusCode::BAD_REQUEST,
+            "part_checksum_not_declared",
+            Some("parts[0].checksum_sha256")
+        )
+    );
     let many: Vec<Value> = (1..=101).map(|n| json!({"part_number": n})).collect();
     let r = app.sign_parts(id, Value::Array(many)).await;
     assert_eq!(r.code(), "invalid_parts_count");
@@ -718,11 +763,12 @@ async fn the_completion_event_finalizes_once_whoever_comes_first() {
     let key = format!("{}/{id}", app.org);
     let upload_id = upload_id_of(&app, id).await;
     let parts = objects.all_parts(&key, &upload_id).await.unwrap().unwrap();
-    assert!(
+    assert_eq!(
         objects
             .complete_multipart_upload(&key, &upload_id, &parts)
             .await
-            .unwrap()
+            .unwrap(),
+        Completion::Completed
     );
     app.wait_for_status(id, "uploaded").await;
 
@@ -803,4 +849,35 @@ async fn a_whole_file_checksum_is_refused_where_it_could_not_be_verified() {
         app.post("/v1/files", &declaration).await.status,
         StatusCode::CREATED
     );
+}
+
+#[tokio::test]
+async fn a_completed_upload_is_finalized_not_expired_however_late_the_sweep() {
+    let app = spawn_app().await;
+    let bytes = noise(PART + 10, 18);
+    let file = app.create_file(multipart_pdf("scan.pdf", &bytes)).await;
+    let id = file["id"].as_str().unwrap();
+    app.upload_parts(&file, &bytes, &[1, 2]).await;
+    // A finalize that completed the upload and died; its S3 event was lost too.
+    let objects = app.state().files.objects();
+    let key = format!("{}/{id}", app.org);
+    let upload_id = upload_id_of(&app, id).await;
+    let parts = objects.all_parts(&key, &upload_id).await.unwrap().unwrap();
+    let completed = objects.complete_multipart_upload(&key, &upload_id, &parts);
+    assert_eq!(completed.await.unwrap(), Completion::Completed);
+    let report = app
+        .state()
+        .files
+        .sweep(
+            &RequestOrigin::default(),
+            Timestamp::now().plus_seconds(25 * 3600),
+            10_000,
+        )
+        .await;
+    assert_eq!((report.finalized, report.expired), (1, 0), "{report}");
+    assert_eq!(
+        app.get(&format!("/v1/files/{id}")).await.body["status"],
+        "uploaded"
+    );
+    assert_eq!(content(&app, id).await, bytes);
 }

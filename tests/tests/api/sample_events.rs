@@ -91,6 +91,8 @@ async fn every_sample_event_is_handled_by_its_function() {
         .await;
     let mut multipart = pdf("scan.pdf", 20 << 20);
     multipart["multipart"] = true.into();
+    // Declared with its checksum, so each part is signed with its own.
+    multipart["checksum_sha256"] = "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=".into();
     let multipart = app.create_file(multipart).await;
     let ids = [
         (
