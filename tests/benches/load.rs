@@ -67,8 +67,7 @@ struct Client {
 impl Client {
     fn new(server: &Server, in_flight: usize) -> Self {
         Self {
-            http: reqwest::Client::builder()
-                .no_proxy()
+            http: filegate_tests::http_builder()
                 .pool_max_idle_per_host(in_flight)
                 .build()
                 .unwrap(),
@@ -502,7 +501,9 @@ async fn busy_folder(client: &Client, emulator: &Emulator, uploads: usize) {
         .unwrap();
     let folder = folder["id"].as_str().unwrap().to_owned();
     let hold = |ms: u64| async move {
-        let r = reqwest::Client::new()
+        let r = filegate_tests::http_builder()
+            .build()
+            .unwrap()
             .post(format!("{}/_filegate/transactions", emulator.endpoint()))
             .json(&json!({"hold_ms": ms}))
             .send()

@@ -114,7 +114,7 @@ fn main() {
 fn client(base: &str, mode: usize) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (upload, finalize) = runtime.block_on(async {
-        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let http = filegate_tests::http_builder().build().unwrap();
         let token = mint_token(DEV_JWT_SECRET, "bench", "user_1", None, 3600);
         let started = Instant::now();
         let mut declaration = json!({"name": "bench.bin", "content_type": "application/octet-stream", "size_bytes": SIZE});

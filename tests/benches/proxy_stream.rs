@@ -61,7 +61,7 @@ fn main() {
 /// Median MiB/s of a direct GET and of the proxy, rounds interleaved so that drift in the
 /// machine's speed hits both alike; and the proxy process's CPU seconds per GiB proxied.
 async fn measure(server: &Server, size: u64) -> (f64, f64, f64) {
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let http = filegate_tests::http_builder().build().unwrap();
     let presigned = upload(&http, &server.base, size).await;
     let proxied = reqwest::Url::parse_with_params(
         &format!("{}/v1/proxy/file", server.base),

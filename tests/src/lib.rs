@@ -79,6 +79,14 @@ pub struct TestApp {
     pub emulator: Option<Emulator>,
 }
 
+/// An HTTP client builder for tests and benches: no proxy, and TLS on ring. (The CLI's
+/// reqwest has TLS without a built-in crypto provider, and Cargo gives every crate of a
+/// workspace build the same reqwest features, so one is installed here, once.)
+pub fn http_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().no_proxy()
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(TestOptions::default()).await
 }
@@ -144,7 +152,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     let base = serve(deployment.state.clone()).await;
     TestApp {
         base,
-        http: reqwest::Client::builder().no_proxy().build().unwrap(),
+        http: http_builder().build().unwrap(),
         deployment,
         org: format!("org-{id}"),
         link,

@@ -47,7 +47,7 @@ impl LossyLink {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let loss = Arc::new(Mutex::new(Loss::default()));
-        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        let client = crate::http_builder().build().unwrap();
         let upstream = upstream.to_owned();
         let shared = Arc::clone(&loss);
         tokio::spawn(async move {

@@ -51,6 +51,8 @@ fn crates_depend_only_downwards() {
             "crates/http",
             &["filegate-domain", "filegate-store", "filegate-core"],
         ),
+        // The CLI is a client: it speaks HTTP to the API and shares only the domain's rules.
+        ("cli", &["filegate-domain"]),
     ];
     for (dir, may) in allowed {
         let deps = dependencies(&root.join(dir).join("Cargo.toml"));

@@ -179,7 +179,7 @@ async fn throttled_writes_are_retried_then_503_and_never_half_written() {
     let app = spawn_app().await;
     let endpoint = app.state().config.endpoint_url.clone().unwrap();
     let table = app.state().config.table.clone();
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let http = filegate_tests::http_builder().build().unwrap();
     let throttle = |requests: u32| {
         let request = http
             .post(format!("{endpoint}/_filegate/throttle"))
@@ -227,7 +227,7 @@ async fn a_transaction_on_an_item_in_flight_conflicts() {
     let endpoint = app.emulator.as_ref().unwrap().endpoint().to_owned();
     let client = Client::new(&app.deployment.sdk);
     let table = app.state().config.table.clone();
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let http = filegate_tests::http_builder().build().unwrap();
     let hold = |ms: u64| {
         let request = http
             .post(format!("{endpoint}/_filegate/transactions"))

@@ -135,7 +135,7 @@ async fn a_proxy_stream_whose_s3_pauses_ends_and_the_same_url_then_streams() {
         )
         .await;
     let url = r.body["url"].as_str().unwrap().to_owned();
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let http = filegate_tests::http_builder().build().unwrap();
     let stream = || {
         http.get(format!("{}/v1/proxy/file", app.base))
             .query(&[("presigned_url", &url)])

@@ -342,7 +342,7 @@ async fn a_signed_part_binds_its_length_where_s3_checks_signatures() {
     let plan = PartPlan::for_size(FileSize::parse(&(PART + 100).to_string(), u64::MAX).unwrap());
     let second = plan.part_number(2, "p").unwrap();
     let bytes = noise(100, 7);
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let http = filegate_tests::http_builder().build().unwrap();
     let put = |url: String, body: Vec<u8>| {
         let http = http.clone();
         async move { http.put(url).body(body).send().await.unwrap().status() }

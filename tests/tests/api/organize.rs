@@ -653,8 +653,7 @@ async fn a_file_joining_a_folder_as_it_is_deleted_lands_at_the_root() {
         .unwrap();
     let endpoint = app.emulator.as_ref().unwrap().endpoint().to_owned();
     let hold = |ms: u64| {
-        let request = reqwest::Client::builder()
-            .no_proxy()
+        let request = filegate_tests::http_builder()
             .build()
             .unwrap()
             .post(format!("{endpoint}/_filegate/transactions"))

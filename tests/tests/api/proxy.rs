@@ -21,8 +21,7 @@ const FILE: &str = "file_01JD3Q5Z8K2M4N6P8R0T2V4X6Z";
 const SIGV4: &str = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=test%2F20261123%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261123T120000Z&X-Amz-Expires=300&X-Amz-SignedHeaders=host&X-Amz-Signature=0123abcd";
 
 async fn proxy(base: &str, presigned_url: Option<&str>, range: Option<&str>) -> reqwest::Response {
-    let mut request = reqwest::Client::builder()
-        .no_proxy()
+    let mut request = filegate_tests::http_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()

@@ -1,0 +1,257 @@
+//! `filegate`: the command-line client of a filegate API.
+
+// A command-line tool: what it prints is its interface.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod api;
+mod transfer;
+mod upload;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde_json::Value;
+
+use api::{Api, ApiError, Credential};
+use upload::{UploadOptions, upload_file};
+
+#[derive(Parser)]
+#[command(
+    name = "filegate",
+    version,
+    about = "Upload, download and organise files in a filegate API"
+)]
+struct Cli {
+    /// The API's base URL.
+    #[arg(
+        long,
+        env = "FILEGATE_URL",
+        default_value = "http://127.0.0.1:3000",
+        global = true
+    )]
+    url: String,
+    /// A bearer token (JWT).
+    #[arg(long, env = "FILEGATE_TOKEN", hide_env_values = true, global = true)]
+    token: Option<String>,
+    /// An API key, instead of a token.
+    #[arg(
+        long,
+        env = "FILEGATE_API_KEY",
+        hide_env_values = true,
+        global = true,
+        conflicts_with = "token"
+    )]
+    api_key: Option<String>,
+    /// One JSON document per result (JSON lines for lists) instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Upload files: one PUT or parts in parallel, as the API decides; SHA-256 declared.
+    Upload {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The folder id to upload into.
+        #[arg(long)]
+        folder: Option<String>,
+        /// Parts in flight at once for a multipart upload.
+        #[arg(long, default_value_t = 4)]
+        parallel: usize,
+    },
+    /// Download a file, checking its SHA-256 when it has one.
+    Download {
+        id: String,
+        /// Where to write it (default: the file's name, in the current directory).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// List files, newest first.
+    Ls {
+        /// A folder id, or `root`.
+        #[arg(long)]
+        folder: Option<String>,
+        /// pending, uploaded, processing, ready or failed.
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Show one file.
+    Info { id: String },
+    /// Delete a file (its bytes and its metadata).
+    Rm { id: String },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // reqwest's TLS without a default crypto provider: this binary uses ring, as the API does.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let credential = match (&cli.token, &cli.api_key) {
+        (Some(token), _) => Credential::Token(token.clone()),
+        (None, Some(key)) => Credential::ApiKey(key.clone()),
+        (None, None) => {
+            eprintln!(
+                "error: no credential: pass --token or --api-key (or set FILEGATE_TOKEN / FILEGATE_API_KEY)"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let api = Api::new(&cli.url, credential);
+    match run(&api, &cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            report(&e);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn report(e: &ApiError) {
+    eprintln!("error: {e}");
+    if let Some(hint) = e.hint() {
+        eprintln!("hint: {hint}");
+    }
+}
+
+async fn run(api: &Api, cli: &Cli) -> Result<ExitCode, ApiError> {
+    match &cli.command {
+        Command::Upload {
+            paths,
+            folder,
+            parallel,
+        } => {
+            let options = UploadOptions {
+                folder: folder.clone(),
+                parallel: *parallel,
+            };
+            let mut failed = Vec::new();
+            for path in paths {
+                match upload_file(api, path, &options).await {
+                    Ok(file) => print_file(&file, cli.json),
+                    Err(e) => {
+                        eprintln!("error: {}: {e}", path.display());
+                        failed.push(path.display().to_string());
+                    }
+                }
+            }
+            if failed.is_empty() {
+                return Ok(ExitCode::SUCCESS);
+            }
+            eprintln!("failed: {}", failed.join(", "));
+            Ok(ExitCode::FAILURE)
+        }
+        Command::Download { id, output } => {
+            let file: Value = api.get(&format!("/v1/files/{id}")).await?;
+            let link: Value = api
+                .post(
+                    &format!("/v1/files/{id}/download_url"),
+                    &serde_json::json!({"attachment": true}),
+                )
+                .await?;
+            let target = output
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(file["name"].as_str().unwrap_or(id)));
+            let written = transfer::download_to(
+                api.http(),
+                link["url"].as_str().unwrap_or_default(),
+                &target,
+                file["checksum_sha256"].as_str(),
+            )
+            .await;
+            match written {
+                Ok(bytes) if cli.json => println!(
+                    "{}",
+                    serde_json::json!({"id": id, "path": target, "size_bytes": bytes.to_string()})
+                ),
+                Ok(bytes) => println!("{} ({})", target.display(), human_size(bytes)),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ls { folder, status } => {
+            let mut query = vec![("limit", "100".to_owned())];
+            if let Some(folder) = folder {
+                query.push(("folder", folder.clone()));
+            }
+            if let Some(status) = status {
+                query.push(("status", status.clone()));
+            }
+            let mut cursor: Option<String> = None;
+            loop {
+                let mut q = query.clone();
+                if let Some(c) = &cursor {
+                    q.push(("cursor", c.clone()));
+                }
+                let page: Value = api.get_with("/v1/files", &q).await?;
+                for file in page["data"].as_array().into_iter().flatten() {
+                    print_file(file, cli.json);
+                }
+                match page["next_cursor"].as_str() {
+                    Some(next) => cursor = Some(next.to_owned()),
+                    None => return Ok(ExitCode::SUCCESS),
+                }
+            }
+        }
+        Command::Info { id } => {
+            let file: Value = api.get(&format!("/v1/files/{id}")).await?;
+            if cli.json {
+                println!("{file}");
+            } else {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&file).unwrap_or_default()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rm { id } => {
+            let deleted: Value = api.delete(&format!("/v1/files/{id}")).await?;
+            if cli.json {
+                println!("{deleted}");
+            } else {
+                println!("deleted {id}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// One file: its JSON object, or a line of id, status, size and name.
+fn print_file(file: &Value, json: bool) {
+    if json {
+        println!("{file}");
+        return;
+    }
+    let size = file["size_bytes"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .map_or_else(|| "?".to_owned(), human_size);
+    println!(
+        "{}  {:<10}  {:>10}  {}",
+        file["id"].as_str().unwrap_or_default(),
+        file["status"].as_str().unwrap_or_default(),
+        size,
+        file["name"].as_str().unwrap_or_default()
+    );
+}
+
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    match unit {
+        0 => format!("{bytes} B"),
+        _ => format!("{value:.1} {}", UNITS[unit]),
+    }
+}

@@ -1,0 +1,152 @@
+//! The `filegate` binary against the local API and the emulator: what a user's shell sees.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use filegate_tests::{TestApp, TestOptions, noise, sha256_base64, spawn_app_with};
+use serde_json::Value;
+
+/// Runs `filegate args…` against `app` with its token, off the tokio worker threads.
+async fn filegate(app: &TestApp, dir: &Path, args: &[&str]) -> Output {
+    let (base, token) = (app.base.clone(), app.token());
+    let dir = dir.to_owned();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_filegate"))
+            .args(&args)
+            .current_dir(dir)
+            .env("FILEGATE_URL", base)
+            .env("FILEGATE_TOKEN", token)
+            .env_remove("FILEGATE_API_KEY")
+            .output()
+            .expect("run filegate")
+    })
+    .await
+    .unwrap()
+}
+
+fn temp_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("filegate-cli-{}", ulid::Ulid::generate()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn json_lines(output: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
+}
+
+#[tokio::test]
+async fn upload_list_and_download_a_small_and_a_multipart_file() {
+    // Above 1 MiB a file goes up in parts, so a 17 MiB file makes three.
+    let app = spawn_app_with(TestOptions {
+        settings: vec![("FILEGATE_MULTIPART_THRESHOLD", (1u64 << 20).to_string())],
+        ..TestOptions::default()
+    })
+    .await;
+    let dir = temp_dir();
+    let small = noise(1000, 1);
+    let big = noise((17 << 20) + 123, 2);
+    std::fs::write(dir.join("small.pdf"), &small).unwrap();
+    std::fs::write(dir.join("big.pdf"), &big).unwrap();
+
+    let out = filegate(
+        &app,
+        &dir,
+        &[
+            "upload",
+            "small.pdf",
+            "big.pdf",
+            "--parallel",
+            "3",
+            "--json",
+        ],
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let uploaded = json_lines(&out);
+    assert_eq!(uploaded.len(), 2);
+    for (file, bytes) in uploaded.iter().zip([&small, &big]) {
+        assert_eq!(file["status"], "uploaded", "{file}");
+        assert_eq!(file["size_bytes"], bytes.len().to_string());
+        assert_eq!(
+            file["checksum_sha256"],
+            sha256_base64(bytes),
+            "the SHA-256 was declared"
+        );
+        assert_eq!(
+            file["content_type"], "application/pdf",
+            "detected from the first bytes"
+        );
+    }
+
+    let out = filegate(&app, &dir, &["ls", "--json"]).await;
+    assert!(out.status.success());
+    let listed = json_lines(&out);
+    let ids: Vec<&str> = listed.iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            uploaded[1]["id"].as_str().unwrap(),
+            uploaded[0]["id"].as_str().unwrap()
+        ]
+    );
+
+    let id = uploaded[1]["id"].as_str().unwrap();
+    let out = filegate(&app, &dir, &["download", id, "-o", "back.pdf"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(dir.join("back.pdf")).unwrap(), big);
+
+    let out = filegate(&app, &dir, &["ls"]).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("17.0 MiB") && text.contains("big.pdf"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn a_bad_token_fails_with_the_apis_code_and_a_hint() {
+    let app = spawn_app_with(TestOptions::default()).await;
+    let dir = temp_dir();
+    let out = tokio::task::spawn_blocking({
+        let base = app.base.clone();
+        move || {
+            Command::new(env!("CARGO_BIN_EXE_filegate"))
+                .args(["ls"])
+                .env("FILEGATE_URL", base)
+                .env("FILEGATE_TOKEN", "not-a-token")
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("invalid_token"), "{stderr}");
+    assert!(stderr.contains("hint:"), "{stderr}");
+    assert!(
+        !stderr.contains("not-a-token"),
+        "the secret is never printed: {stderr}"
+    );
+    // A file that does not exist: named in the failure, the others still go up.
+    std::fs::write(dir.join("a.pdf"), noise(100, 3)).unwrap();
+    let out = filegate(&app, &dir, &["upload", "a.pdf", "missing.pdf"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("failed: missing.pdf"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("a.pdf"));
+    let _ = std::fs::remove_dir_all(dir);
+}
