@@ -69,6 +69,10 @@ impl Api {
         }
     }
 
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     /// The HTTP client, for the presigned S3 URLs (which take no credential).
     pub fn http(&self) -> &reqwest::Client {
         &self.http

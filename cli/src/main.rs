@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod api;
+mod resume;
 mod transfer;
 mod upload;
 
@@ -128,9 +129,10 @@ async fn run(api: &Api, cli: &Cli) -> Result<ExitCode, ApiError> {
                 folder: folder.clone(),
                 parallel: *parallel,
             };
+            let mut state = resume::ResumeState::load();
             let mut failed = Vec::new();
             for path in paths {
-                match upload_file(api, path, &options).await {
+                match upload_file(api, path, &options, &mut state).await {
                     Ok(file) => print_file(&file, cli.json),
                     Err(e) => {
                         eprintln!("error: {}: {e}", path.display());

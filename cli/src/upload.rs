@@ -1,6 +1,8 @@
 //! `filegate upload`: declare a file, send its bytes the way the API answers (one PUT, or its
-//! parts in parallel, each with its SHA-256), and finalize it.
+//! parts in parallel, each with its SHA-256), and finalize it. A multipart upload that an
+//! earlier run left unfinished goes on from the parts S3 holds.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
@@ -11,6 +13,7 @@ use serde_json::{Value, json};
 use tokio::io::AsyncReadExt as _;
 
 use crate::api::{Api, ApiError};
+use crate::resume::ResumeState;
 use crate::transfer::{TransferError, put_range, sha256_of};
 
 #[derive(Debug, thiserror::Error)]
@@ -30,11 +33,43 @@ pub struct UploadOptions {
     pub parallel: usize,
 }
 
+/// The parts of an upload: how it is cut, and which parts S3 holds, as (number, size).
+struct Parts {
+    part_size: u64,
+    part_count: u64,
+    held: BTreeSet<(u64, u64)>,
+}
+
 /// Uploads one local file; returns the file object once it is `uploaded`.
 pub async fn upload_file(
     api: &Api,
     path: &Path,
     options: &UploadOptions,
+    state: &mut ResumeState,
+) -> Result<Value, UploadError> {
+    let key = ResumeState::key(api.base(), path).ok();
+    if let Some(key) = &key
+        && let Some(id) = state.get(key).map(str::to_owned)
+    {
+        let resumed = resume(api, path, &id, options.parallel).await?;
+        state.set(key, None);
+        if let Some(file) = resumed {
+            return Ok(file);
+        }
+    }
+    let file = declare_and_send(api, path, options, state, key.as_deref()).await?;
+    if let Some(key) = &key {
+        state.set(key, None);
+    }
+    Ok(file)
+}
+
+async fn declare_and_send(
+    api: &Api,
+    path: &Path,
+    options: &UploadOptions,
+    state: &mut ResumeState,
+    key: Option<&str>,
 ) -> Result<Value, UploadError> {
     let io = |source| TransferError::Io {
         path: path.display().to_string(),
@@ -52,22 +87,27 @@ pub async fn upload_file(
         "folder": options.folder,
     });
     // Above this the API cannot verify a whole-file checksum (see MAX_CHECKSUMMED_BYTES).
-    if size <= MAX_CHECKSUMMED_BYTES {
+    let checksummed = size <= MAX_CHECKSUMMED_BYTES;
+    if checksummed {
         declaration["checksum_sha256"] = sha256_of(path, 0, size).await?.into();
     }
     let file: Value = api.post("/v1/files", &declaration).await?;
     let id = file["id"].as_str().unwrap_or_default().to_owned();
     let upload = &file["upload"];
     if upload["method"] == "multipart" {
-        upload_parts(
-            api,
-            path,
-            &id,
-            upload,
-            declaration.get("checksum_sha256").is_some(),
-            options.parallel,
-        )
-        .await?;
+        // Remembered before the first part, so that a run killed from here on resumes.
+        if let Some(key) = key {
+            state.set(key, Some(&id));
+        }
+        let parts = Parts {
+            part_size: upload["part_size"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0),
+            part_count: upload["part_count"].as_u64().unwrap_or(0),
+            held: BTreeSet::new(),
+        };
+        send_parts(api, path, &id, &parts, checksummed, options.parallel).await?;
     } else {
         put_range(
             api.http(),
@@ -82,21 +122,86 @@ pub async fn upload_file(
     finalize(api, &id).await
 }
 
-/// Sends every part, `parallel` at a time, each signed just before it is sent (a URL never
-/// waits long enough to expire) with its SHA-256 when the file has one.
-async fn upload_parts(
+/// Goes on with the upload of file `id`; `None` when there is nothing to go on with (the file
+/// is gone, failed or expired), so that the caller declares it again.
+async fn resume(
     api: &Api,
     path: &Path,
     id: &str,
-    upload: &Value,
+    parallel: usize,
+) -> Result<Option<Value>, UploadError> {
+    let file: Value = match api.get(&format!("/v1/files/{id}")).await {
+        Ok(file) => file,
+        Err(ApiError::Refused { status: 404, .. }) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    match file["status"].as_str() {
+        Some("pending") => {}
+        // Finalized by the run that died (or by its S3 event): done.
+        Some("uploaded" | "processing" | "ready") => return Ok(Some(file)),
+        _ => return Ok(None),
+    }
+    let parts = match held_parts(api, id).await {
+        Ok(parts) => parts,
+        // Completed by a finalize that died: finalizing again settles it.
+        Err(ApiError::Refused { code, .. }) if code == "upload_completed" => {
+            return finalize(api, id).await.map(Some);
+        }
+        Err(ApiError::Refused {
+            status: 404 | 409, ..
+        }) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let checksummed = file["checksum_sha256"].is_string();
+    send_parts(api, path, id, &parts, checksummed, parallel).await?;
+    finalize(api, id).await.map(Some)
+}
+
+/// The upload's plan and every part S3 holds (all pages of `GET …/parts`).
+async fn held_parts(api: &Api, id: &str) -> Result<Parts, ApiError> {
+    let mut parts = Parts {
+        part_size: 0,
+        part_count: 0,
+        held: BTreeSet::new(),
+    };
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut query = vec![("limit", "100".to_owned())];
+        if let Some(c) = &cursor {
+            query.push(("cursor", c.clone()));
+        }
+        let page: Value = api
+            .get_with(&format!("/v1/files/{id}/parts"), &query)
+            .await?;
+        parts.part_size = page["part_size"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        parts.part_count = page["part_count"].as_u64().unwrap_or(0);
+        for part in page["data"].as_array().into_iter().flatten() {
+            let size = part["size_bytes"].as_str().and_then(|s| s.parse().ok());
+            if let (Some(n), Some(size)) = (part["part_number"].as_u64(), size) {
+                parts.held.insert((n, size));
+            }
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return Ok(parts),
+        }
+    }
+}
+
+/// Sends every part S3 does not hold with its exact length, `parallel` at a time, each signed
+/// just before it is sent (so no URL waits long enough to expire), with its SHA-256 when the
+/// file was declared with one.
+async fn send_parts(
+    api: &Api,
+    path: &Path,
+    id: &str,
+    parts: &Parts,
     checksummed: bool,
     parallel: usize,
 ) -> Result<(), UploadError> {
-    let part_size: u64 = upload["part_size"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let count = upload["part_count"].as_u64().unwrap_or(0);
     let size = tokio::fs::metadata(path)
         .await
         .map_err(|source| TransferError::Io {
@@ -104,10 +209,13 @@ async fn upload_parts(
             source,
         })?
         .len();
-    futures_util::stream::iter(1..=count)
+    let part_size = parts.part_size;
+    let length = move |n: u64| part_size.min(size.saturating_sub((n - 1) * part_size));
+    let missing = (1..=parts.part_count).filter(|n| !parts.held.contains(&(*n, length(*n))));
+    futures_util::stream::iter(missing)
         .map(|number| async move {
             let offset = (number - 1) * part_size;
-            let len = part_size.min(size - offset);
+            let len = length(number);
             let mut part = json!({ "part_number": number });
             if checksummed {
                 part["checksum_sha256"] = sha256_of(path, offset, len).await?.into();

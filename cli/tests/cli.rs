@@ -150,3 +150,100 @@ async fn a_bad_token_fails_with_the_apis_code_and_a_hint() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("a.pdf"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// How many requests of `operation` (`s3.UploadPart`) the test's own emulator has served.
+async fn served(app: &TestApp, operation: &str) -> u64 {
+    let endpoint = app.emulator.as_ref().expect("own emulator").endpoint();
+    let counts: Value = filegate_tests::http_builder()
+        .build()
+        .unwrap()
+        .get(format!("{endpoint}/_filegate/requests"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    counts[operation].as_u64().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_killed_multipart_upload_resumes_without_sending_the_parts_s3_holds() {
+    let app = spawn_app_with(TestOptions {
+        own_emulator: true,
+        settings: vec![("FILEGATE_MULTIPART_THRESHOLD", (1u64 << 20).to_string())],
+        ..TestOptions::default()
+    })
+    .await;
+    let dir = temp_dir();
+    let bytes = noise((4 << 23) + 100, 4);
+    std::fs::write(dir.join("video.pdf"), &bytes).unwrap();
+    let config = dir.join("config");
+    let (base, token) = (app.base.clone(), app.token());
+    let command = {
+        let dir = dir.clone();
+        move || {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_filegate"));
+            c.args(["upload", "video.pdf", "--parallel", "1", "--json"])
+                .current_dir(&dir)
+                .env("FILEGATE_URL", &base)
+                .env("FILEGATE_TOKEN", &token)
+                .env("FILEGATE_CONFIG_DIR", &config);
+            c
+        }
+    };
+    let mut first = command()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once S3 holds two of the five parts.
+    let mut id = String::new();
+    for _ in 0..200 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let pending = app.get("/v1/files?status=pending").await;
+        let Some(found) = pending.body["data"][0]["id"].as_str() else {
+            continue;
+        };
+        id = found.to_owned();
+        let parts = app.get(&format!("/v1/files/{id}/parts")).await;
+        if parts.body["data"].as_array().is_some_and(|p| p.len() >= 2) {
+            break;
+        }
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let held = app.get(&format!("/v1/files/{id}/parts")).await.body["data"]
+        .as_array()
+        .unwrap()
+        .len() as u64;
+    assert!((2..5).contains(&held), "{held} parts held when killed");
+    let before = served(&app, "s3.UploadPart").await;
+
+    let out = tokio::task::spawn_blocking(move || command().output().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (file["id"].as_str(), file["status"].as_str()),
+        (Some(id.as_str()), Some("uploaded"))
+    );
+    assert_eq!(
+        served(&app, "s3.UploadPart").await - before,
+        5 - held,
+        "only the parts S3 did not hold were sent again"
+    );
+    let pending = app.get("/v1/files?status=pending").await;
+    assert_eq!(
+        pending.body["data"],
+        serde_json::json!([]),
+        "no second file was declared"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
