@@ -100,6 +100,32 @@ impl Api {
             .await
     }
 
+    /// Every item of a list, page after page (`next_cursor`), in order.
+    pub async fn for_each_item(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        mut each: impl FnMut(&Value),
+    ) -> Result<(), ApiError> {
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut page_query = query.to_vec();
+            if let Some(c) = &cursor {
+                page_query.push(("cursor", c.clone()));
+            }
+            let page: Value = self.get_with(path, &page_query).await?;
+            page["data"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .for_each(&mut each);
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return Ok(()),
+            }
+        }
+    }
+
     /// A POST without a body (finalize).
     pub async fn post_empty<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
         self.send(self.request(reqwest::Method::POST, path)).await
@@ -107,6 +133,15 @@ impl Api {
 
     pub async fn post<T: DeserializeOwned>(&self, path: &str, body: &Value) -> Result<T, ApiError> {
         self.send(self.request(reqwest::Method::POST, path).json(body))
+            .await
+    }
+
+    pub async fn patch<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> Result<T, ApiError> {
+        self.send(self.request(reqwest::Method::PATCH, path).json(body))
             .await
     }
 

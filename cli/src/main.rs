@@ -82,6 +82,33 @@ enum Command {
     },
     /// Show one file.
     Info { id: String },
+    /// A download URL for a file (presigned; valid `--expires` seconds).
+    Url {
+        id: String,
+        /// Served as an attachment (a download) rather than inline.
+        #[arg(long)]
+        attachment: bool,
+        /// 60 to 3600 seconds.
+        #[arg(long, default_value_t = 300)]
+        expires: u64,
+    },
+    /// Move a file into a folder (`root` for the top).
+    Mv {
+        id: String,
+        /// A folder id, or `root`.
+        folder: String,
+    },
+    /// Rename a file.
+    Rename { id: String, name: String },
+    /// Create a folder.
+    Mkdir {
+        name: String,
+        /// The parent folder's id (default: the top).
+        #[arg(long)]
+        parent: Option<String>,
+    },
+    /// A file's audit trail, oldest first.
+    Audit { id: String },
     /// Delete a file (its bytes and its metadata).
     Rm { id: String },
 }
@@ -185,21 +212,9 @@ async fn run(api: &Api, cli: &Cli) -> Result<ExitCode, ApiError> {
             if let Some(status) = status {
                 query.push(("status", status.clone()));
             }
-            let mut cursor: Option<String> = None;
-            loop {
-                let mut q = query.clone();
-                if let Some(c) = &cursor {
-                    q.push(("cursor", c.clone()));
-                }
-                let page: Value = api.get_with("/v1/files", &q).await?;
-                for file in page["data"].as_array().into_iter().flatten() {
-                    print_file(file, cli.json);
-                }
-                match page["next_cursor"].as_str() {
-                    Some(next) => cursor = Some(next.to_owned()),
-                    None => return Ok(ExitCode::SUCCESS),
-                }
-            }
+            api.for_each_item("/v1/files", &query, |file| print_file(file, cli.json))
+                .await?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Info { id } => {
             let file: Value = api.get(&format!("/v1/files/{id}")).await?;
@@ -211,6 +226,80 @@ async fn run(api: &Api, cli: &Cli) -> Result<ExitCode, ApiError> {
                     serde_json::to_string_pretty(&file).unwrap_or_default()
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Url {
+            id,
+            attachment,
+            expires,
+        } => {
+            let link: Value = api
+                .post(
+                    &format!("/v1/files/{id}/download_url"),
+                    &serde_json::json!({"attachment": attachment, "expires_in": expires}),
+                )
+                .await?;
+            match cli.json {
+                true => println!("{link}"),
+                false => println!("{}", link["url"].as_str().unwrap_or_default()),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Mv { id, folder } => {
+            let folder = (folder != "root").then_some(folder.as_str());
+            let file: Value = api
+                .patch(
+                    &format!("/v1/files/{id}"),
+                    &serde_json::json!({ "folder": folder }),
+                )
+                .await?;
+            print_file(&file, cli.json);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rename { id, name } => {
+            let file: Value = api
+                .patch(
+                    &format!("/v1/files/{id}"),
+                    &serde_json::json!({ "name": name }),
+                )
+                .await?;
+            print_file(&file, cli.json);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Mkdir { name, parent } => {
+            let folder: Value = api
+                .post(
+                    "/v1/folders",
+                    &serde_json::json!({"name": name, "parent": parent}),
+                )
+                .await?;
+            match cli.json {
+                true => println!("{folder}"),
+                false => println!(
+                    "{}  {}",
+                    folder["id"].as_str().unwrap_or_default(),
+                    folder["name"].as_str().unwrap_or_default()
+                ),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { id } => {
+            let query = [("limit", "100".to_owned())];
+            api.for_each_item(
+                &format!("/v1/files/{id}/audit"),
+                &query,
+                |event| match cli.json {
+                    true => println!("{event}"),
+                    false => println!(
+                        "{}  {:<26}  {}:{}",
+                        event["at"].as_str().unwrap_or_default(),
+                        event["action"].as_str().unwrap_or_default(),
+                        event["actor"]["type"].as_str().unwrap_or_default(),
+                        event["actor"]["id"].as_str().unwrap_or_default()
+                    ),
+                },
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Rm { id } => {

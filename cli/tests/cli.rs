@@ -247,3 +247,60 @@ async fn a_killed_multipart_upload_resumes_without_sending_the_parts_s3_holds() 
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn organise_a_file_and_read_its_audit_trail() {
+    let app = spawn_app_with(TestOptions::default()).await;
+    let dir = temp_dir();
+    std::fs::write(dir.join("report.pdf"), noise(2000, 5)).unwrap();
+    let out = filegate(&app, &dir, &["mkdir", "Contracts", "--json"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let folder = json_lines(&out).remove(0);
+    let folder_id = folder["id"].as_str().unwrap();
+    let out = filegate(
+        &app,
+        &dir,
+        &["upload", "report.pdf", "--folder", folder_id, "--json"],
+    )
+    .await;
+    let file = json_lines(&out).remove(0);
+    assert_eq!(file["folder"], folder_id);
+    let id = file["id"].as_str().unwrap();
+
+    let out = filegate(&app, &dir, &["rename", id, "Acme MSA.pdf", "--json"]).await;
+    assert_eq!(json_lines(&out)[0]["name"], "Acme MSA.pdf");
+    let out = filegate(&app, &dir, &["mv", id, "root", "--json"]).await;
+    assert_eq!(json_lines(&out)[0]["folder"], Value::Null);
+    let out = filegate(&app, &dir, &["url", id, "--attachment"]).await;
+    let url = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(
+        url.starts_with("http") && url.contains("X-Amz-Signature"),
+        "{url}"
+    );
+
+    let out = filegate(&app, &dir, &["audit", id, "--json"]).await;
+    let actions: Vec<String> = json_lines(&out)
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "file.created",
+            "file.uploaded",
+            "file.renamed",
+            "file.moved",
+            "file.download_url_issued"
+        ]
+    );
+    let out = filegate(&app, &dir, &["rm", id]).await;
+    assert!(out.status.success());
+    let out = filegate(&app, &dir, &["info", id]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("file_not_found"));
+    let _ = std::fs::remove_dir_all(dir);
+}
