@@ -4,10 +4,12 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod api;
+mod progress;
 mod resume;
 mod transfer;
 mod upload;
 
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -47,6 +49,9 @@ struct Cli {
     /// One JSON document per result (JSON lines for lists) instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// No progress bars (there are none either when stdout is not a terminal).
+    #[arg(long, short, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -157,16 +162,27 @@ async fn run(api: &Api, cli: &Cli) -> Result<ExitCode, ApiError> {
                 parallel: *parallel,
             };
             let mut state = resume::ResumeState::load();
+            let sizes: Vec<u64> = paths
+                .iter()
+                .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+                .collect();
+            let visible = std::io::stdout().is_terminal() && !cli.quiet;
+            let bars = progress::Progress::new(visible, sizes.iter().sum());
             let mut failed = Vec::new();
-            for path in paths {
-                match upload_file(api, path, &options, &mut state).await {
-                    Ok(file) => print_file(&file, cli.json),
+            for (path, size) in paths.iter().zip(sizes) {
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+                let meter = bars.file(name.as_deref().unwrap_or("file"), size);
+                let uploaded = upload_file(api, path, &options, &mut state, &meter).await;
+                meter.done();
+                match uploaded {
+                    Ok(file) => bars.println(&file_line(&file, cli.json)),
                     Err(e) => {
                         eprintln!("error: {}: {e}", path.display());
                         failed.push(path.display().to_string());
                     }
                 }
             }
+            bars.finish();
             if failed.is_empty() {
                 return Ok(ExitCode::SUCCESS);
             }
@@ -314,23 +330,26 @@ async fn run(api: &Api, cli: &Cli) -> Result<ExitCode, ApiError> {
     }
 }
 
-/// One file: its JSON object, or a line of id, status, size and name.
 fn print_file(file: &Value, json: bool) {
+    println!("{}", file_line(file, json));
+}
+
+/// One file: its JSON object, or a line of id, status, size and name.
+fn file_line(file: &Value, json: bool) -> String {
     if json {
-        println!("{file}");
-        return;
+        return file.to_string();
     }
     let size = file["size_bytes"]
         .as_str()
         .and_then(|s| s.parse().ok())
         .map_or_else(|| "?".to_owned(), human_size);
-    println!(
+    format!(
         "{}  {:<10}  {:>10}  {}",
         file["id"].as_str().unwrap_or_default(),
         file["status"].as_str().unwrap_or_default(),
         size,
         file["name"].as_str().unwrap_or_default()
-    );
+    )
 }
 
 fn human_size(bytes: u64) -> String {

@@ -3,6 +3,8 @@
 //! way.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -11,6 +13,8 @@ use futures_util::{Stream, StreamExt as _};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
+
+use crate::progress::Meter;
 
 const CHUNK: u64 = 1 << 20;
 /// Attempts of one PUT: S3 and the networks in between drop a connection now and then.
@@ -86,7 +90,8 @@ async fn open_at(path: &Path, offset: u64) -> std::io::Result<tokio::fs::File> {
 }
 
 /// PUTs `len` bytes of the file from `offset` to a presigned URL with exactly the headers it
-/// was signed with, again after a dropped connection or a 5xx.
+/// was signed with, again after a dropped connection or a 5xx; `meter` counts what is sent.
+#[allow(clippy::too_many_arguments)]
 pub async fn put_range(
     http: &reqwest::Client,
     url: &str,
@@ -94,18 +99,34 @@ pub async fn put_range(
     path: &Path,
     offset: u64,
     len: u64,
+    meter: &Meter,
 ) -> Result<(), TransferError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
+        let sent = Arc::new(AtomicU64::new(0));
+        let counted = {
+            let (meter, sent) = (meter.clone(), Arc::clone(&sent));
+            chunks_of(path, offset, len).inspect(move |chunk| {
+                if let Ok(chunk) = chunk {
+                    let n = chunk.len() as u64;
+                    sent.fetch_add(n, Ordering::Relaxed);
+                    meter.add(n);
+                }
+            })
+        };
         let mut request = http.put(url);
         for (name, value) in headers.as_object().into_iter().flatten() {
             if let Some(value) = value.as_str() {
                 request = request.header(name, value);
             }
         }
-        let body = reqwest::Body::wrap_stream(chunks_of(path, offset, len));
-        match request.body(body).send().await {
+        let body = reqwest::Body::wrap_stream(counted);
+        let result = request.body(body).send().await;
+        if !matches!(&result, Ok(r) if r.status().is_success()) {
+            meter.take_back(sent.load(Ordering::Relaxed));
+        }
+        match result {
             Ok(response) if response.status().is_success() => return Ok(()),
             Ok(response) if response.status().is_server_error() && attempt < ATTEMPTS => {}
             Ok(response) => {

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use tokio::io::AsyncReadExt as _;
 
 use crate::api::{Api, ApiError};
+use crate::progress::Meter;
 use crate::resume::ResumeState;
 use crate::transfer::{TransferError, put_range, sha256_of};
 
@@ -46,18 +47,19 @@ pub async fn upload_file(
     path: &Path,
     options: &UploadOptions,
     state: &mut ResumeState,
+    meter: &Meter,
 ) -> Result<Value, UploadError> {
     let key = ResumeState::key(api.base(), path).ok();
     if let Some(key) = &key
         && let Some(id) = state.get(key).map(str::to_owned)
     {
-        let resumed = resume(api, path, &id, options.parallel).await?;
+        let resumed = resume(api, path, &id, options.parallel, meter).await?;
         state.set(key, None);
         if let Some(file) = resumed {
             return Ok(file);
         }
     }
-    let file = declare_and_send(api, path, options, state, key.as_deref()).await?;
+    let file = declare_and_send(api, path, options, state, key.as_deref(), meter).await?;
     if let Some(key) = &key {
         state.set(key, None);
     }
@@ -70,6 +72,7 @@ async fn declare_and_send(
     options: &UploadOptions,
     state: &mut ResumeState,
     key: Option<&str>,
+    meter: &Meter,
 ) -> Result<Value, UploadError> {
     let io = |source| TransferError::Io {
         path: path.display().to_string(),
@@ -107,7 +110,7 @@ async fn declare_and_send(
             part_count: upload["part_count"].as_u64().unwrap_or(0),
             held: BTreeSet::new(),
         };
-        send_parts(api, path, &id, &parts, checksummed, options.parallel).await?;
+        send_parts(api, path, &id, &parts, checksummed, options.parallel, meter).await?;
     } else {
         put_range(
             api.http(),
@@ -116,6 +119,7 @@ async fn declare_and_send(
             path,
             0,
             size,
+            meter,
         )
         .await?;
     }
@@ -129,6 +133,7 @@ async fn resume(
     path: &Path,
     id: &str,
     parallel: usize,
+    meter: &Meter,
 ) -> Result<Option<Value>, UploadError> {
     let file: Value = match api.get(&format!("/v1/files/{id}")).await {
         Ok(file) => file,
@@ -153,7 +158,8 @@ async fn resume(
         Err(e) => return Err(e.into()),
     };
     let checksummed = file["checksum_sha256"].is_string();
-    send_parts(api, path, id, &parts, checksummed, parallel).await?;
+    meter.skip(parts.held.iter().map(|(_, size)| size).sum());
+    send_parts(api, path, id, &parts, checksummed, parallel, meter).await?;
     finalize(api, id).await.map(Some)
 }
 
@@ -201,6 +207,7 @@ async fn send_parts(
     parts: &Parts,
     checksummed: bool,
     parallel: usize,
+    meter: &Meter,
 ) -> Result<(), UploadError> {
     let size = tokio::fs::metadata(path)
         .await
@@ -234,6 +241,7 @@ async fn send_parts(
                 path,
                 offset,
                 len,
+                meter,
             )
             .await?;
             Ok::<_, UploadError>(())

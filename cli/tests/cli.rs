@@ -72,6 +72,11 @@ async fn upload_list_and_download_a_small_and_a_multipart_file() {
     );
     let uploaded = json_lines(&out);
     assert_eq!(uploaded.len(), 2);
+    assert!(
+        out.stderr.is_empty(),
+        "no progress bars when stdout is not a terminal: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for (file, bytes) in uploaded.iter().zip([&small, &big]) {
         assert_eq!(file["status"], "uploaded", "{file}");
         assert_eq!(file["size_bytes"], bytes.len().to_string());

@@ -1,0 +1,84 @@
+//! Progress bars on the terminal: one per file and a total, with speed and ETA; none when
+//! stdout is not a terminal (a script, a pipe) or with `--quiet`.
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// The bars of one command.
+pub struct Progress {
+    bars: MultiProgress,
+    total: ProgressBar,
+}
+
+impl Progress {
+    pub fn new(visible: bool, total_bytes: u64) -> Self {
+        let bars = MultiProgress::with_draw_target(match visible {
+            true => ProgressDrawTarget::stderr(),
+            false => ProgressDrawTarget::hidden(),
+        });
+        let total = bars.add(ProgressBar::new(total_bytes));
+        total.set_style(style(
+            "{msg:>24} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+        ));
+        total.set_message("total");
+        Self { bars, total }
+    }
+
+    /// A bar for one file of `size` bytes, above the total.
+    pub fn file(&self, name: &str, size: u64) -> Meter {
+        let bar = self.bars.insert_before(&self.total, ProgressBar::new(size));
+        bar.set_style(style(
+            "{msg:>24} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
+        ));
+        let short: String = name.chars().take(24).collect();
+        bar.set_message(short);
+        Meter {
+            file: bar,
+            total: self.total.clone(),
+        }
+    }
+
+    /// Prints a line above the bars (a finished file), on stdout.
+    pub fn println(&self, line: &str) {
+        // The bars step aside while the line goes to stdout, and redraw below it.
+        self.bars.suspend(|| println!("{line}"));
+    }
+
+    pub fn finish(&self) {
+        self.total.finish_and_clear();
+    }
+}
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
+}
+
+/// Counts the bytes of one file into its bar and the total.
+#[derive(Clone)]
+pub struct Meter {
+    file: ProgressBar,
+    total: ProgressBar,
+}
+
+impl Meter {
+    pub fn add(&self, n: u64) {
+        self.file.inc(n);
+        self.total.inc(n);
+    }
+
+    /// Takes back bytes of an attempt that failed and is sent again.
+    pub fn take_back(&self, n: u64) {
+        self.file.dec(n);
+        self.total.dec(n);
+    }
+
+    /// Counts what S3 already holds (a resumed upload) without sending it.
+    pub fn skip(&self, n: u64) {
+        self.add(n);
+    }
+
+    pub fn done(&self) {
+        self.file.finish_and_clear();
+    }
+}
