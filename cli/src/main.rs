@@ -58,7 +58,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Upload files: one PUT or parts in parallel, as the API decides; SHA-256 declared.
+    /// Upload files and directories (recreated as folders): one PUT or parts in parallel, as
+    /// the API decides; SHA-256 declared; an interrupted upload resumes on the next run.
     Upload {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -158,21 +159,28 @@ async fn run(api: &Api, cli: &Cli) -> Result<ExitCode, ApiError> {
             parallel,
         } => {
             let options = UploadOptions {
-                folder: folder.clone(),
                 parallel: *parallel,
             };
+            let files = match upload::expand(api, paths, folder.clone()).await {
+                Ok(files) => files,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
             let mut state = resume::ResumeState::load();
-            let sizes: Vec<u64> = paths
+            let sizes: Vec<u64> = files
                 .iter()
-                .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+                .map(|(p, _)| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
                 .collect();
             let visible = std::io::stdout().is_terminal() && !cli.quiet;
             let bars = progress::Progress::new(visible, sizes.iter().sum());
             let mut failed = Vec::new();
-            for (path, size) in paths.iter().zip(sizes) {
+            for ((path, folder), size) in files.iter().zip(sizes) {
                 let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
                 let meter = bars.file(name.as_deref().unwrap_or("file"), size);
-                let uploaded = upload_file(api, path, &options, &mut state, &meter).await;
+                let uploaded =
+                    upload_file(api, path, folder.as_deref(), &options, &mut state, &meter).await;
                 meter.done();
                 match uploaded {
                     Ok(file) => bars.println(&file_line(&file, cli.json)),

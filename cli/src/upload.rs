@@ -27,11 +27,51 @@ pub enum UploadError {
     StillVerifying(Duration),
 }
 
-/// Where the file goes and how.
+/// How files go up.
 pub struct UploadOptions {
-    pub folder: Option<String>,
     /// Parts in flight at once.
     pub parallel: usize,
+}
+
+/// The files to upload, each with the folder it goes into. A directory becomes a folder of
+/// the same name (inside `folder`), created as the tree is walked, and so does each directory
+/// below it; files keep their place. Names are walked in order, so runs are repeatable.
+pub async fn expand(
+    api: &Api,
+    paths: &[std::path::PathBuf],
+    folder: Option<String>,
+) -> Result<Vec<(std::path::PathBuf, Option<String>)>, UploadError> {
+    let mut files = Vec::new();
+    let mut pending: Vec<(std::path::PathBuf, Option<String>)> = paths
+        .iter()
+        .rev()
+        .map(|p| (p.clone(), folder.clone()))
+        .collect();
+    while let Some((path, parent)) = pending.pop() {
+        if !path.is_dir() {
+            files.push((path, parent));
+            continue;
+        }
+        let name = path
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "folder".to_owned());
+        let created: Value = api
+            .post("/v1/folders", &json!({"name": name, "parent": parent}))
+            .await?;
+        let id = created["id"].as_str().map(str::to_owned);
+        let mut children: Vec<_> = std::fs::read_dir(&path)
+            .map_err(|source| TransferError::Io {
+                path: path.display().to_string(),
+                source,
+            })?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .collect();
+        children.sort();
+        pending.extend(children.into_iter().rev().map(|child| (child, id.clone())));
+    }
+    Ok(files)
 }
 
 /// The parts of an upload: how it is cut, and which parts S3 holds, as (number, size).
@@ -45,6 +85,7 @@ struct Parts {
 pub async fn upload_file(
     api: &Api,
     path: &Path,
+    folder: Option<&str>,
     options: &UploadOptions,
     state: &mut ResumeState,
     meter: &Meter,
@@ -59,16 +100,18 @@ pub async fn upload_file(
             return Ok(file);
         }
     }
-    let file = declare_and_send(api, path, options, state, key.as_deref(), meter).await?;
+    let file = declare_and_send(api, path, folder, options, state, key.as_deref(), meter).await?;
     if let Some(key) = &key {
         state.set(key, None);
     }
     Ok(file)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn declare_and_send(
     api: &Api,
     path: &Path,
+    folder: Option<&str>,
     options: &UploadOptions,
     state: &mut ResumeState,
     key: Option<&str>,
@@ -87,7 +130,7 @@ async fn declare_and_send(
         "name": name,
         "content_type": content_type_of(path).await.map_err(io)?,
         "size_bytes": size.to_string(),
-        "folder": options.folder,
+        "folder": folder,
     });
     // Above this the API cannot verify a whole-file checksum (see MAX_CHECKSUMMED_BYTES).
     let checksummed = size <= MAX_CHECKSUMMED_BYTES;

@@ -309,3 +309,34 @@ async fn organise_a_file_and_read_its_audit_trail() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("file_not_found"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn a_directory_tree_becomes_folders() {
+    let app = spawn_app_with(TestOptions::default()).await;
+    let dir = temp_dir();
+    std::fs::create_dir_all(dir.join("scans/2026")).unwrap();
+    std::fs::write(dir.join("scans/a.pdf"), noise(300, 6)).unwrap();
+    std::fs::write(dir.join("scans/2026/b.pdf"), noise(400, 7)).unwrap();
+    let out = filegate(&app, &dir, &["upload", "scans", "--json"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files = json_lines(&out);
+    let names: Vec<&str> = files.iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["b.pdf", "a.pdf"],
+        "walked in name order, 2026/ before a.pdf"
+    );
+    // scans/ is a folder at the root; 2026/ a folder inside it, holding b.pdf.
+    let top = app.get("/v1/folders?parent=root").await;
+    assert_eq!(top.body["data"][0]["name"], "scans");
+    let scans = top.body["data"][0]["id"].as_str().unwrap();
+    assert_eq!(files[1]["folder"], scans);
+    let inner = app.get(&format!("/v1/folders?parent={scans}")).await;
+    assert_eq!(inner.body["data"][0]["name"], "2026");
+    assert_eq!(files[0]["folder"], inner.body["data"][0]["id"]);
+    let _ = std::fs::remove_dir_all(dir);
+}
