@@ -38,7 +38,7 @@ impl ApiError {
             return Some("check --url (or FILEGATE_URL) and that the API is running");
         };
         match code.as_str() {
-            "missing_credentials" | "invalid_token" | "token_expired" => {
+            "missing_credentials" | "invalid_token" | "token_expired" | "invalid_api_key" => {
                 Some("pass a valid --token or --api-key (FILEGATE_TOKEN, FILEGATE_API_KEY)")
             }
             "insufficient_scope" => {

@@ -117,6 +117,24 @@ enum Command {
     Audit { id: String },
     /// Delete a file (its bytes and its metadata).
     Rm { id: String },
+    /// API keys of the organisation (scope `admin`).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key; its secret is printed once, now.
+    Create {
+        name: String,
+        /// files:read, files:write, admin (repeat, or comma-separate).
+        #[arg(long, value_delimiter = ',', default_values_t = ["files:read".to_owned(), "files:write".to_owned()])]
+        scopes: Vec<String>,
+    },
+    /// List keys (never their secrets).
+    Ls,
+    /// Revoke a key: it is refused at once.
+    Revoke { id: String },
 }
 
 #[tokio::main]
@@ -324,6 +342,52 @@ async fn run(api: &Api, cli: &Cli) -> Result<ExitCode, ApiError> {
                 },
             )
             .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keys(KeysCommand::Create { name, scopes }) => {
+            let key: Value = api
+                .post(
+                    "/v1/api_keys",
+                    &serde_json::json!({"name": name, "scopes": scopes}),
+                )
+                .await?;
+            match cli.json {
+                true => println!("{key}"),
+                false => println!(
+                    "{}  {}\nsecret (shown once): {}",
+                    key["id"].as_str().unwrap_or_default(),
+                    key["name"].as_str().unwrap_or_default(),
+                    key["secret"].as_str().unwrap_or_default()
+                ),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keys(KeysCommand::Ls) => {
+            let query = [("limit", "100".to_owned())];
+            api.for_each_item("/v1/api_keys", &query, |key| match cli.json {
+                true => println!("{key}"),
+                false => println!(
+                    "{}  {:<24}  {}",
+                    key["id"].as_str().unwrap_or_default(),
+                    key["name"].as_str().unwrap_or_default(),
+                    key["scopes"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+            })
+            .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keys(KeysCommand::Revoke { id }) => {
+            let revoked: Value = api.delete(&format!("/v1/api_keys/{id}")).await?;
+            match cli.json {
+                true => println!("{revoked}"),
+                false => println!("revoked {id}"),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Rm { id } => {

@@ -340,3 +340,64 @@ async fn a_directory_tree_becomes_folders() {
     assert_eq!(files[0]["folder"], inner.body["data"][0]["id"]);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn an_api_key_made_by_the_cli_works_for_the_cli_until_revoked() {
+    let app = spawn_app_with(TestOptions::default()).await;
+    let dir = temp_dir();
+    let admin = app.token_for(&app.org, Some("admin"));
+    let run = |args: &[&str], credential: (&'static str, String)| {
+        let (base, dir) = (app.base.clone(), dir.clone());
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_filegate"))
+                .args(args)
+                .current_dir(dir)
+                .env("FILEGATE_URL", base)
+                .env_remove("FILEGATE_TOKEN")
+                .env_remove("FILEGATE_API_KEY")
+                .env(credential.0, credential.1)
+                .output()
+                .unwrap()
+        })
+    };
+    let out = run(
+        &["keys", "create", "ci", "--scopes", "files:read", "--json"],
+        ("FILEGATE_TOKEN", admin.clone()),
+    )
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let key = json_lines(&out).remove(0);
+    let secret = key["secret"].as_str().unwrap().to_owned();
+    let id = key["id"].as_str().unwrap().to_owned();
+
+    let out = run(&["ls"], ("FILEGATE_API_KEY", secret.clone()))
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["keys", "ls"], ("FILEGATE_TOKEN", admin.clone()))
+        .await
+        .unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        listed.contains(&id) && !listed.contains(&secret),
+        "{listed}"
+    );
+
+    let revoked = run(&["keys", "revoke", &id], ("FILEGATE_TOKEN", admin));
+    assert!(revoked.await.unwrap().status.success());
+    let out = run(&["ls"], ("FILEGATE_API_KEY", secret)).await.unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("hint:"), "{stderr}");
+    let _ = std::fs::remove_dir_all(dir);
+}
