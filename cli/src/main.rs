@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod api;
+mod profiles;
 mod progress;
 mod resume;
 mod transfer;
@@ -26,14 +27,17 @@ use upload::{UploadOptions, upload_file};
     about = "Upload, download and organise files in a filegate API"
 )]
 struct Cli {
-    /// The API's base URL.
+    /// The API's base URL (default: the profile's, else http://127.0.0.1:3000).
+    #[arg(long, env = "FILEGATE_URL", global = true)]
+    url: Option<String>,
+    /// The profile whose URL and credential to use (see `filegate config`).
     #[arg(
         long,
-        env = "FILEGATE_URL",
-        default_value = "http://127.0.0.1:3000",
+        env = "FILEGATE_PROFILE",
+        default_value = "default",
         global = true
     )]
-    url: String,
+    profile: String,
     /// A bearer token (JWT).
     #[arg(long, env = "FILEGATE_TOKEN", hide_env_values = true, global = true)]
     token: Option<String>,
@@ -120,6 +124,20 @@ enum Command {
     /// API keys of the organisation (scope `admin`).
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The profile's settings, kept in the configuration directory.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Set the profile's url, token or api-key (a token replaces an API key, and back).
+    Set {
+        setting: profiles::Setting,
+        value: String,
+    },
+    /// Show the profile, secrets masked.
+    Show,
 }
 
 #[derive(Subcommand)]
@@ -140,24 +158,72 @@ enum KeysCommand {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Config(command) = &cli.command {
+        return configure(&cli.profile, command, cli.json);
+    }
     // reqwest's TLS without a default crypto provider: this binary uses ring, as the API does.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let credential = match (&cli.token, &cli.api_key) {
-        (Some(token), _) => Credential::Token(token.clone()),
-        (None, Some(key)) => Credential::ApiKey(key.clone()),
-        (None, None) => {
-            eprintln!(
-                "error: no credential: pass --token or --api-key (or set FILEGATE_TOKEN / FILEGATE_API_KEY)"
-            );
-            return ExitCode::from(2);
-        }
+    let profile = profiles::load(&cli.profile);
+    let flags = (cli.token.clone(), cli.api_key.clone());
+    let credential = match flags {
+        (Some(token), _) => Credential::Token(token),
+        (None, Some(key)) => Credential::ApiKey(key),
+        (None, None) => match (profile.token, profile.api_key) {
+            (Some(token), _) => Credential::Token(token),
+            (None, Some(key)) => Credential::ApiKey(key),
+            (None, None) => {
+                eprintln!(
+                    "error: no credential: pass --token or --api-key (or set FILEGATE_TOKEN / FILEGATE_API_KEY, or `filegate config set token …`)"
+                );
+                return ExitCode::from(2);
+            }
+        },
     };
-    let api = Api::new(&cli.url, credential);
+    let url = cli
+        .url
+        .clone()
+        .or(profile.url)
+        .unwrap_or_else(|| "http://127.0.0.1:3000".to_owned());
+    let api = Api::new(&url, credential);
     match run(&api, &cli).await {
         Ok(code) => code,
         Err(e) => {
             report(&e);
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `filegate config set|show`: no request, no credential needed.
+fn configure(profile: &str, command: &ConfigCommand, json: bool) -> ExitCode {
+    match command {
+        ConfigCommand::Set { setting, value } => match profiles::set(profile, *setting, value) {
+            Ok(path) => {
+                println!("profile {profile} saved in {}", path.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: could not save the profile: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        ConfigCommand::Show => {
+            let p = profiles::load(profile);
+            let masked = |s: &Option<String>| s.as_ref().map(|_| "(set, not shown)");
+            let shown = serde_json::json!({
+                "profile": profile,
+                "url": p.url,
+                "token": masked(&p.token),
+                "api_key": masked(&p.api_key),
+            });
+            match json {
+                true => println!("{shown}"),
+                false => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&shown).unwrap_or_default()
+                ),
+            }
+            ExitCode::SUCCESS
         }
     }
 }
@@ -390,6 +456,8 @@ async fn run(api: &Api, cli: &Cli) -> Result<ExitCode, ApiError> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        // Handled before any request is made.
+        Command::Config(command) => Ok(configure(&cli.profile, command, cli.json)),
         Command::Rm { id } => {
             let deleted: Value = api.delete(&format!("/v1/files/{id}")).await?;
             if cli.json {

@@ -13,21 +13,10 @@ pub struct ResumeState {
 }
 
 impl ResumeState {
-    /// `$FILEGATE_CONFIG_DIR`, else `$XDG_CONFIG_HOME/filegate`, else `~/.config/filegate`.
-    pub fn config_dir() -> Option<PathBuf> {
-        if let Some(dir) = std::env::var_os("FILEGATE_CONFIG_DIR") {
-            return Some(PathBuf::from(dir));
-        }
-        if let Some(dir) = std::env::var_os("XDG_CONFIG_HOME") {
-            return Some(PathBuf::from(dir).join("filegate"));
-        }
-        std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config/filegate"))
-    }
-
     /// The saved state; empty when there is none (or it cannot be read: resuming is a help,
     /// never a reason to fail an upload).
     pub fn load() -> Self {
-        let path = Self::config_dir()
+        let path = crate::profiles::config_dir()
             .unwrap_or_else(|| PathBuf::from("."))
             .join("uploads.json");
         let entries = std::fs::read(&path)

@@ -14,6 +14,8 @@ async fn filegate(app: &TestApp, dir: &Path, args: &[&str]) -> Output {
     tokio::task::spawn_blocking(move || {
         Command::new(env!("CARGO_BIN_EXE_filegate"))
             .args(&args)
+            // Its resume state and profiles stay in the test's directory, not in $HOME.
+            .env("FILEGATE_CONFIG_DIR", dir.join("config"))
             .current_dir(dir)
             .env("FILEGATE_URL", base)
             .env("FILEGATE_TOKEN", token)
@@ -127,9 +129,11 @@ async fn a_bad_token_fails_with_the_apis_code_and_a_hint() {
     let dir = temp_dir();
     let out = tokio::task::spawn_blocking({
         let base = app.base.clone();
+        let config = dir.join("config");
         move || {
             Command::new(env!("CARGO_BIN_EXE_filegate"))
                 .args(["ls"])
+                .env("FILEGATE_CONFIG_DIR", config)
                 .env("FILEGATE_URL", base)
                 .env("FILEGATE_TOKEN", "not-a-token")
                 .output()
@@ -352,6 +356,7 @@ async fn an_api_key_made_by_the_cli_works_for_the_cli_until_revoked() {
         tokio::task::spawn_blocking(move || {
             Command::new(env!("CARGO_BIN_EXE_filegate"))
                 .args(args)
+                .env("FILEGATE_CONFIG_DIR", dir.join("config"))
                 .current_dir(dir)
                 .env("FILEGATE_URL", base)
                 .env_remove("FILEGATE_TOKEN")
@@ -399,5 +404,64 @@ async fn an_api_key_made_by_the_cli_works_for_the_cli_until_revoked() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("hint:"), "{stderr}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn a_profile_holds_the_url_and_credential_and_never_shows_the_secret() {
+    let app = spawn_app_with(TestOptions::default()).await;
+    let dir = temp_dir();
+    let token = app.token();
+    let run = |args: &[&str]| {
+        let dir = dir.clone();
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_filegate"))
+                .args(args)
+                .env_remove("FILEGATE_URL")
+                .env_remove("FILEGATE_TOKEN")
+                .env_remove("FILEGATE_API_KEY")
+                .env("FILEGATE_CONFIG_DIR", dir.join("config"))
+                .output()
+                .unwrap()
+        })
+    };
+    let out = run(&["ls"]).await.unwrap();
+    assert_eq!(out.status.code(), Some(2), "no credential anywhere");
+    for (setting, value) in [("url", app.base.as_str()), ("token", token.as_str())] {
+        let out = run(&["--profile", "work", "config", "set", setting, value])
+            .await
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = run(&["--profile", "work", "ls", "--json"]).await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["--profile", "work", "config", "show", "--json"])
+        .await
+        .unwrap();
+    let shown: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["url"], app.base.as_str());
+    assert_eq!(shown["token"], "(set, not shown)");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(&token));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.join("config/config.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "only its owner may read the secrets");
+    }
+    // Another profile knows nothing of it.
+    let out = run(&["ls"]).await.unwrap();
+    assert_eq!(out.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(dir);
 }
