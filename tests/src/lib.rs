@@ -559,6 +559,18 @@ impl TestApp {
             .count as usize
     }
 
+    /// One sweep as of `seconds` from now, as the scheduled sweeper runs it.
+    pub async fn sweep_in(&self, seconds: u64) -> filegate_core::sweeper::SweepReport {
+        self.state()
+            .files
+            .sweep(
+                &filegate_domain::audit::RequestOrigin::default(),
+                filegate_domain::timestamp::Timestamp::now().plus_seconds(seconds),
+                10_000,
+            )
+            .await
+    }
+
     /// The audit actions recorded for a file, oldest first.
     pub async fn audit_actions(&self, file_id: &str) -> Vec<String> {
         let org = filegate_domain::ids::OrgId::parse(&self.org).unwrap();

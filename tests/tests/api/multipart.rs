@@ -486,24 +486,11 @@ async fn the_sweeper_aborts_an_expired_multipart_upload() {
     let file = app.create_file(multipart_pdf("scan.pdf", &bytes)).await;
     let id = file["id"].as_str().unwrap();
     app.upload_parts(&file, &bytes, &[1]).await;
-    let sweep = |seconds| {
-        let app = &app;
-        async move {
-            app.state()
-                .files
-                .sweep(
-                    &RequestOrigin::default(),
-                    Timestamp::now().plus_seconds(seconds),
-                    10_000,
-                )
-                .await
-        }
-    };
     // Before its expiry (24 h), the upload is left to its client.
-    let early = sweep(3600).await;
+    let early = app.sweep_in(3600).await;
     assert_eq!(early.expired, 0, "{early}");
     assert_eq!(app.multipart_uploads(id).await, 1);
-    let late = sweep(25 * 3600).await;
+    let late = app.sweep_in(25 * 3600).await;
     assert_eq!(late.expired, 1, "{late}");
     assert_eq!(app.multipart_uploads(id).await, 0);
     assert_eq!(
@@ -865,15 +852,7 @@ async fn a_completed_upload_is_finalized_not_expired_however_late_the_sweep() {
     let parts = objects.all_parts(&key, &upload_id).await.unwrap().unwrap();
     let completed = objects.complete_multipart_upload(&key, &upload_id, &parts);
     assert_eq!(completed.await.unwrap(), Completion::Completed);
-    let report = app
-        .state()
-        .files
-        .sweep(
-            &RequestOrigin::default(),
-            Timestamp::now().plus_seconds(25 * 3600),
-            10_000,
-        )
-        .await;
+    let report = app.sweep_in(25 * 3600).await;
     assert_eq!((report.finalized, report.expired), (1, 0), "{report}");
     assert_eq!(
         app.get(&format!("/v1/files/{id}")).await.body["status"],

@@ -3,23 +3,10 @@
 //! Each repair happens once, however many sweeps run at the same time.
 
 use filegate_core::sweeper::SweepReport;
-use filegate_domain::audit::RequestOrigin;
 use filegate_domain::ids::{FileId, OrgId};
 use filegate_domain::timestamp::Timestamp;
 use filegate_tests::{TestApp, bytes_of, pdf, spawn_app};
 use reqwest::StatusCode;
-
-/// A sweep as of `seconds` from now.
-async fn sweep_in(app: &TestApp, seconds: u64) -> SweepReport {
-    app.state()
-        .files
-        .sweep(
-            &RequestOrigin::default(),
-            Timestamp::now().plus_seconds(seconds),
-            10_000,
-        )
-        .await
-}
 
 fn ids(app: &TestApp, file: &serde_json::Value) -> (OrgId, FileId) {
     (
@@ -63,8 +50,8 @@ async fn a_delete_that_died_after_any_of_its_steps_is_finished() {
         );
 
         // A delete in progress is given time to finish by itself.
-        assert_eq!(sweep_in(&app, 0).await, SweepReport::default());
-        let report = sweep_in(&app, TEN_MINUTES).await;
+        assert_eq!(app.sweep_in(0).await, SweepReport::default());
+        let report = app.sweep_in(TEN_MINUTES).await;
         assert_eq!(
             report.removals_finished, 1,
             "after step {steps_done}: {report}"
@@ -75,7 +62,7 @@ async fn a_delete_that_died_after_any_of_its_steps_is_finished() {
             app.audit_actions(&id.to_string()).await,
             ["file.created", "file.uploaded", "file.deleted"]
         );
-        assert_eq!(sweep_in(&app, TEN_MINUTES).await, SweepReport::default());
+        assert_eq!(app.sweep_in(TEN_MINUTES).await, SweepReport::default());
     }
     let r = app.delete(&format!("/v1/folders/{folder}")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -88,8 +75,8 @@ async fn an_upload_whose_s3_event_was_lost_is_finalized() {
     assert_eq!(app.upload(&file, &bytes_of(64, 2)).await, StatusCode::OK);
     let id = file["id"].as_str().unwrap();
     // Within the URL's lifetime the file is the client's.
-    assert_eq!(sweep_in(&app, 0).await, SweepReport::default());
-    let report = sweep_in(&app, TEN_MINUTES).await;
+    assert_eq!(app.sweep_in(0).await, SweepReport::default());
+    let report = app.sweep_in(TEN_MINUTES).await;
     assert_eq!(report.finalized, 1, "{report}");
     assert_eq!(
         app.get(&format!("/v1/files/{id}")).await.body["status"],
@@ -99,7 +86,7 @@ async fn an_upload_whose_s3_event_was_lost_is_finalized() {
         app.audit_actions(id).await,
         ["file.created", "file.uploaded"]
     );
-    assert_eq!(sweep_in(&app, TEN_MINUTES).await, SweepReport::default());
+    assert_eq!(app.sweep_in(TEN_MINUTES).await, SweepReport::default());
 }
 
 #[tokio::test]
@@ -114,7 +101,7 @@ async fn a_pending_file_past_its_expiry_is_removed_with_its_bytes() {
 
     // Ten minutes on, the one without bytes waits for its expiry (the other is finalized
     // then; here the sweep jumps straight past the expiry for it).
-    let report = sweep_in(&app, A_DAY_AND_MORE).await;
+    let report = app.sweep_in(A_DAY_AND_MORE).await;
     assert_eq!(report.expired, 2, "{report}");
     for file in [&with_bytes, &without] {
         let id = file["id"].as_str().unwrap();
@@ -128,7 +115,7 @@ async fn a_pending_file_past_its_expiry_is_removed_with_its_bytes() {
             ["file.created", "file.expired"]
         );
     }
-    assert_eq!(sweep_in(&app, A_DAY_AND_MORE).await, SweepReport::default());
+    assert_eq!(app.sweep_in(A_DAY_AND_MORE).await, SweepReport::default());
 }
 
 #[tokio::test]
@@ -136,10 +123,10 @@ async fn a_pending_file_without_bytes_waits_for_its_expiry() {
     let app = spawn_app().await;
     let file = app.create_file(pdf("slow.pdf", 64)).await;
     let id = file["id"].as_str().unwrap();
-    let report = sweep_in(&app, TEN_MINUTES).await;
+    let report = app.sweep_in(TEN_MINUTES).await;
     assert_eq!(report.rescheduled, 1, "{report}");
     assert_eq!(
-        sweep_in(&app, TEN_MINUTES).await,
+        app.sweep_in(TEN_MINUTES).await,
         SweepReport::default(),
         "not due again yet"
     );
@@ -147,7 +134,7 @@ async fn a_pending_file_without_bytes_waits_for_its_expiry() {
         app.get(&format!("/v1/files/{id}")).await.body["status"],
         "pending"
     );
-    assert_eq!(sweep_in(&app, A_DAY_AND_MORE).await.expired, 1);
+    assert_eq!(app.sweep_in(A_DAY_AND_MORE).await.expired, 1);
 }
 
 #[tokio::test]
@@ -175,12 +162,9 @@ async fn concurrent_sweeps_repair_each_file_once() {
         let file = app.create_file(pdf("abandoned.pdf", 64)).await;
         abandoned.push(file["id"].as_str().unwrap().to_owned());
     }
-    let (a, b) = tokio::join!(sweep_in(&app, TEN_MINUTES), sweep_in(&app, TEN_MINUTES));
+    let (a, b) = tokio::join!(app.sweep_in(TEN_MINUTES), app.sweep_in(TEN_MINUTES));
     assert_eq!((a.errors, b.errors), (0, 0), "{a} / {b}");
-    let (a, b) = tokio::join!(
-        sweep_in(&app, A_DAY_AND_MORE),
-        sweep_in(&app, A_DAY_AND_MORE)
-    );
+    let (a, b) = tokio::join!(app.sweep_in(A_DAY_AND_MORE), app.sweep_in(A_DAY_AND_MORE));
     assert_eq!((a.errors, b.errors), (0, 0), "{a} / {b}");
     for id in &lost_events {
         assert_eq!(
