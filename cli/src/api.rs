@@ -1,8 +1,10 @@
 //! The filegate HTTP API as the command line uses it: one credential, the error document of
 //! API.md turned into [`ApiError`], and the requests the commands make.
 
+use filegate_wire::error::ErrorBody;
+use filegate_wire::list::List;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 /// How the client proves who it is.
 #[derive(Clone)]
@@ -15,11 +17,12 @@ pub enum Credential {
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// The API answered with its error document.
-    #[error("{code}: {message}")]
+    #[error("{code}: {message}{}", param.as_ref().map(|p| format!(" ({p})")).unwrap_or_default())]
     Refused {
         status: u16,
         code: String,
         message: String,
+        param: Option<String>,
     },
     #[error("could not reach {url}: {source}")]
     Unreachable {
@@ -101,11 +104,11 @@ impl Api {
     }
 
     /// Every item of a list, page after page (`next_cursor`), in order.
-    pub async fn for_each_item(
+    pub async fn for_each_item<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, String)],
-        mut each: impl FnMut(&Value),
+        mut each: impl FnMut(T),
     ) -> Result<(), ApiError> {
         let mut cursor: Option<String> = None;
         loop {
@@ -113,14 +116,10 @@ impl Api {
             if let Some(c) = &cursor {
                 page_query.push(("cursor", c.clone()));
             }
-            let page: Value = self.get_with(path, &page_query).await?;
-            page["data"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .for_each(&mut each);
-            match page["next_cursor"].as_str() {
-                Some(next) => cursor = Some(next.to_owned()),
+            let page: List<T> = self.get_with(path, &page_query).await?;
+            page.data.into_iter().for_each(&mut each);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
                 None => return Ok(()),
             }
         }
@@ -131,7 +130,11 @@ impl Api {
         self.send(self.request(reqwest::Method::POST, path)).await
     }
 
-    pub async fn post<T: DeserializeOwned>(&self, path: &str, body: &Value) -> Result<T, ApiError> {
+    pub async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<T, ApiError> {
         self.send(self.request(reqwest::Method::POST, path).json(body))
             .await
     }
@@ -139,7 +142,7 @@ impl Api {
     pub async fn patch<T: DeserializeOwned>(
         &self,
         path: &str,
-        body: &Value,
+        body: &impl Serialize,
     ) -> Result<T, ApiError> {
         self.send(self.request(reqwest::Method::PATCH, path).json(body))
             .await
@@ -175,17 +178,14 @@ impl Api {
                 body: String::from_utf8_lossy(&body).into_owned(),
             });
         }
-        let document: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        match (
-            document.pointer("/error/code").and_then(Value::as_str),
-            document.pointer("/error/message").and_then(Value::as_str),
-        ) {
-            (Some(code), Some(message)) => Err(ApiError::Refused {
+        match serde_json::from_slice::<ErrorBody>(&body) {
+            Ok(document) => Err(ApiError::Refused {
                 status,
-                code: code.to_owned(),
-                message: message.to_owned(),
+                code: document.error.code,
+                message: document.error.message,
+                param: document.error.param,
             }),
-            _ => Err(ApiError::Unexpected {
+            Err(_) => Err(ApiError::Unexpected {
                 status,
                 body: String::from_utf8_lossy(&body).into_owned(),
             }),

@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod api;
+mod folders;
 mod profiles;
 mod progress;
 mod resume;
@@ -15,9 +16,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use serde_json::Value;
+use filegate_domain::file::Parent;
+use filegate_wire::api_key::{ApiKeyObject, CreateApiKeyRequest, DeletedApiKey, NewApiKey};
+use filegate_wire::audit::AuditEventObject;
+use filegate_wire::download::{DownloadUrlRequest, FileDownload};
+use filegate_wire::file::{DeletedFile, FileObject, UpdateFileRequest};
+use filegate_wire::folder::{CreateFolderRequest, FolderObject};
+use serde::Serialize;
 
 use api::{Api, ApiError, Credential};
+use folders::FolderTree;
 use upload::{UploadOptions, upload_file};
 
 #[derive(Parser)]
@@ -70,11 +78,22 @@ enum Command {
         /// The folder id to upload into.
         #[arg(long)]
         folder: Option<String>,
+        /// A folder path (`A/B`) to upload into, below `--folder` or the top; folders that
+        /// are not there are created.
+        #[arg(long)]
+        folder_path: Option<String>,
+        /// The entity of your own domain the files belong to, as `TYPE:ID`.
+        #[arg(long, value_parser = parse_parent)]
+        parent: Option<Parent>,
+        /// Served at a public URL (when the deployment allows public files).
+        #[arg(long)]
+        public: bool,
         /// Parts in flight at once for a multipart upload.
         #[arg(long, default_value_t = 4)]
         parallel: usize,
     },
-    /// Download a file, checking its SHA-256 when it has one.
+    /// Download a file, checking its SHA-256 when it has one; a partial download left by an
+    /// interrupted run is resumed.
     Download {
         id: String,
         /// Where to write it (default: the file's name, in the current directory).
@@ -240,12 +259,22 @@ async fn run(api: &Api, cli: &Cli) -> Result<ExitCode, ApiError> {
         Command::Upload {
             paths,
             folder,
+            folder_path,
+            parent,
+            public,
             parallel,
         } => {
             let options = UploadOptions {
                 parallel: *parallel,
+                parent: parent.clone(),
+                public: *public,
             };
-            let files = match upload::expand(api, paths, folder.clone()).await {
+            let mut folders = FolderTree::new(api);
+            let folder = match folder_path {
+                Some(path) => folders.path(folder.as_deref(), path).await?,
+                None => folder.clone(),
+            };
+            let files = match upload::expand(&mut folders, paths, folder).await {
                 Ok(files) => files,
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -282,23 +311,32 @@ async fn run(api: &Api, cli: &Cli) -> Result<ExitCode, ApiError> {
             Ok(ExitCode::FAILURE)
         }
         Command::Download { id, output } => {
-            let file: Value = api.get(&format!("/v1/files/{id}")).await?;
-            let link: Value = api
+            let file: FileObject = api.get(&format!("/v1/files/{id}")).await?;
+            let link: FileDownload = api
                 .post(
                     &format!("/v1/files/{id}/download_url"),
-                    &serde_json::json!({"attachment": true}),
+                    &DownloadUrlRequest {
+                        attachment: Some(true),
+                        expires_in: None,
+                    },
                 )
                 .await?;
-            let target = output
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(file["name"].as_str().unwrap_or(id)));
+            let target = output.clone().unwrap_or_else(|| PathBuf::from(&file.name));
+            let size = file.size_bytes.parse().unwrap_or(0);
+            let visible = std::io::stdout().is_terminal() && !cli.quiet;
+            let bars = progress::Progress::new(visible, size);
+            let meter = bars.file(&file.name, size);
             let written = transfer::download_to(
                 api.http(),
-                link["url"].as_str().unwrap_or_default(),
+                &link.url,
                 &target,
-                file["checksum_sha256"].as_str(),
+                size,
+                file.checksum_sha256.as_deref(),
+                &meter,
             )
             .await;
+            meter.done();
+            bars.finish();
             match written {
                 Ok(bytes) if cli.json => println!(
                     "{}",
@@ -320,19 +358,43 @@ async fn run(api: &Api, cli: &Cli) -> Result<ExitCode, ApiError> {
             if let Some(status) = status {
                 query.push(("status", status.clone()));
             }
-            api.for_each_item("/v1/files", &query, |file| print_file(file, cli.json))
-                .await?;
+            api.for_each_item("/v1/files", &query, |file: FileObject| {
+                print_file(&file, cli.json)
+            })
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Info { id } => {
-            let file: Value = api.get(&format!("/v1/files/{id}")).await?;
+            let file: FileObject = api.get(&format!("/v1/files/{id}")).await?;
             if cli.json {
-                println!("{file}");
-            } else {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&file).unwrap_or_default()
-                );
+                print_json(&file);
+                return Ok(ExitCode::SUCCESS);
+            }
+            let size = file
+                .size_bytes
+                .parse()
+                .map_or_else(|_| "?".to_owned(), human_size);
+            let parent = file.parent.as_ref().map(|p| format!("{}:{}", p.kind, p.id));
+            let rows = [
+                ("id", Some(file.id.clone())),
+                ("name", Some(file.name.clone())),
+                ("status", Some(file.status.as_str().to_owned())),
+                ("type", Some(file.content_type.clone())),
+                ("size", Some(format!("{size} ({} bytes)", file.size_bytes))),
+                ("sha256", file.checksum_sha256.clone()),
+                ("folder", file.folder.clone()),
+                ("parent", parent),
+                ("public", Some(file.public.to_string())),
+                ("error", file.error_message.clone()),
+                ("uploaded by", Some(file.uploaded_by.clone())),
+                ("created", Some(file.created_at.clone())),
+                ("uploaded", file.uploaded_at.clone()),
+                ("updated", Some(file.updated_at)),
+            ];
+            for (label, value) in rows {
+                if let Some(value) = value {
+                    println!("{label:<12} {value}");
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -341,53 +403,61 @@ async fn run(api: &Api, cli: &Cli) -> Result<ExitCode, ApiError> {
             attachment,
             expires,
         } => {
-            let link: Value = api
+            let link: FileDownload = api
                 .post(
                     &format!("/v1/files/{id}/download_url"),
-                    &serde_json::json!({"attachment": attachment, "expires_in": expires}),
+                    &DownloadUrlRequest {
+                        attachment: Some(*attachment),
+                        expires_in: Some(*expires as i64),
+                    },
                 )
                 .await?;
             match cli.json {
-                true => println!("{link}"),
-                false => println!("{}", link["url"].as_str().unwrap_or_default()),
+                true => print_json(&link),
+                false => println!("{}", link.url),
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Mv { id, folder } => {
-            let folder = (folder != "root").then_some(folder.as_str());
-            let file: Value = api
+            let folder = (folder != "root").then(|| folder.clone());
+            let file: FileObject = api
                 .patch(
                     &format!("/v1/files/{id}"),
-                    &serde_json::json!({ "folder": folder }),
+                    &UpdateFileRequest {
+                        name: None,
+                        folder: Some(folder),
+                    },
                 )
                 .await?;
             print_file(&file, cli.json);
             Ok(ExitCode::SUCCESS)
         }
         Command::Rename { id, name } => {
-            let file: Value = api
+            let file: FileObject = api
                 .patch(
                     &format!("/v1/files/{id}"),
-                    &serde_json::json!({ "name": name }),
+                    &UpdateFileRequest {
+                        name: Some(name.clone()),
+                        folder: None,
+                    },
                 )
                 .await?;
             print_file(&file, cli.json);
             Ok(ExitCode::SUCCESS)
         }
         Command::Mkdir { name, parent } => {
-            let folder: Value = api
+            let folder: FolderObject = api
                 .post(
                     "/v1/folders",
-                    &serde_json::json!({"name": name, "parent": parent}),
+                    &CreateFolderRequest {
+                        name: name.clone(),
+                        parent: parent.clone(),
+                    },
                 )
                 .await?;
             match cli.json {
-                true => println!("{folder}"),
-                false => println!(
-                    "{}  {}",
-                    folder["id"].as_str().unwrap_or_default(),
-                    folder["name"].as_str().unwrap_or_default()
-                ),
+                true => print_json(&folder),
+                false => println!("{}  {}", folder.id, folder.name),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -396,14 +466,17 @@ async fn run(api: &Api, cli: &Cli) -> Result<ExitCode, ApiError> {
             api.for_each_item(
                 &format!("/v1/files/{id}/audit"),
                 &query,
-                |event| match cli.json {
-                    true => println!("{event}"),
+                |event: AuditEventObject| match cli.json {
+                    true => print_json(&event),
                     false => println!(
-                        "{}  {:<26}  {}:{}",
-                        event["at"].as_str().unwrap_or_default(),
-                        event["action"].as_str().unwrap_or_default(),
-                        event["actor"]["type"].as_str().unwrap_or_default(),
-                        event["actor"]["id"].as_str().unwrap_or_default()
+                        "{}  {:<26}  {}",
+                        event.at,
+                        // The action's wire name (`file.renamed`).
+                        serde_json::to_value(event.action)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default(),
+                        event.actor.id()
                     ),
                 },
             )
@@ -411,36 +484,35 @@ async fn run(api: &Api, cli: &Cli) -> Result<ExitCode, ApiError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Keys(KeysCommand::Create { name, scopes }) => {
-            let key: Value = api
+            let key: NewApiKey = api
                 .post(
                     "/v1/api_keys",
-                    &serde_json::json!({"name": name, "scopes": scopes}),
+                    &CreateApiKeyRequest {
+                        name: name.clone(),
+                        scopes: scopes.clone(),
+                    },
                 )
                 .await?;
             match cli.json {
-                true => println!("{key}"),
+                true => print_json(&key),
                 false => println!(
                     "{}  {}\nsecret (shown once): {}",
-                    key["id"].as_str().unwrap_or_default(),
-                    key["name"].as_str().unwrap_or_default(),
-                    key["secret"].as_str().unwrap_or_default()
+                    key.key.id, key.key.name, key.secret
                 ),
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Keys(KeysCommand::Ls) => {
             let query = [("limit", "100".to_owned())];
-            api.for_each_item("/v1/api_keys", &query, |key| match cli.json {
-                true => println!("{key}"),
+            api.for_each_item("/v1/api_keys", &query, |key: ApiKeyObject| match cli.json {
+                true => print_json(&key),
                 false => println!(
                     "{}  {:<24}  {}",
-                    key["id"].as_str().unwrap_or_default(),
-                    key["name"].as_str().unwrap_or_default(),
-                    key["scopes"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(Value::as_str)
+                    key.id,
+                    key.name,
+                    key.scopes
+                        .iter()
+                        .map(|s| s.as_str())
                         .collect::<Vec<_>>()
                         .join(" ")
                 ),
@@ -449,9 +521,9 @@ async fn run(api: &Api, cli: &Cli) -> Result<ExitCode, ApiError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Keys(KeysCommand::Revoke { id }) => {
-            let revoked: Value = api.delete(&format!("/v1/api_keys/{id}")).await?;
+            let revoked: DeletedApiKey = api.delete(&format!("/v1/api_keys/{id}")).await?;
             match cli.json {
-                true => println!("{revoked}"),
+                true => print_json(&revoked),
                 false => println!("revoked {id}"),
             }
             Ok(ExitCode::SUCCESS)
@@ -459,9 +531,9 @@ async fn run(api: &Api, cli: &Cli) -> Result<ExitCode, ApiError> {
         // Handled before any request is made.
         Command::Config(command) => Ok(configure(&cli.profile, command, cli.json)),
         Command::Rm { id } => {
-            let deleted: Value = api.delete(&format!("/v1/files/{id}")).await?;
+            let deleted: DeletedFile = api.delete(&format!("/v1/files/{id}")).await?;
             if cli.json {
-                println!("{deleted}");
+                print_json(&deleted);
             } else {
                 println!("deleted {id}");
             }
@@ -470,25 +542,38 @@ async fn run(api: &Api, cli: &Cli) -> Result<ExitCode, ApiError> {
     }
 }
 
-fn print_file(file: &Value, json: bool) {
+/// `--parent TYPE:ID`, checked as the API checks it.
+fn parse_parent(text: &str) -> Result<Parent, String> {
+    let (kind, id) = text
+        .split_once(':')
+        .ok_or_else(|| "expected TYPE:ID, e.g. invoice:inv_42".to_owned())?;
+    Parent::parse(kind, id).map_err(|e| e.message().to_owned())
+}
+
+/// One API object as one line of JSON.
+fn print_json(value: &impl Serialize) {
+    println!("{}", serde_json::to_string(value).unwrap_or_default());
+}
+
+fn print_file(file: &FileObject, json: bool) {
     println!("{}", file_line(file, json));
 }
 
 /// One file: its JSON object, or a line of id, status, size and name.
-fn file_line(file: &Value, json: bool) -> String {
+fn file_line(file: &FileObject, json: bool) -> String {
     if json {
-        return file.to_string();
+        return serde_json::to_string(file).unwrap_or_default();
     }
-    let size = file["size_bytes"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .map_or_else(|| "?".to_owned(), human_size);
+    let size = file
+        .size_bytes
+        .parse()
+        .map_or_else(|_| "?".to_owned(), human_size);
     format!(
         "{}  {:<10}  {:>10}  {}",
-        file["id"].as_str().unwrap_or_default(),
-        file["status"].as_str().unwrap_or_default(),
+        file.id,
+        file.status.as_str(),
         size,
-        file["name"].as_str().unwrap_or_default()
+        file.name
     )
 }
 

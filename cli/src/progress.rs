@@ -78,6 +78,11 @@ impl Meter {
         self.add(n);
     }
 
+    /// Starts the file's count again from nothing (its bytes are fetched anew).
+    pub fn restart(&self) {
+        self.take_back(self.file.position());
+    }
+
     pub fn done(&self) {
         self.file.finish_and_clear();
     }

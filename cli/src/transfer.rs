@@ -2,6 +2,7 @@
 //! one part of it) streamed in 1 MiB chunks, never whole in memory, and SHA-256 computed on the
 //! way.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,7 +11,6 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use futures_util::{Stream, StreamExt as _};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
 
@@ -95,7 +95,7 @@ async fn open_at(path: &Path, offset: u64) -> std::io::Result<tokio::fs::File> {
 pub async fn put_range(
     http: &reqwest::Client,
     url: &str,
-    headers: &Value,
+    headers: &BTreeMap<String, String>,
     path: &Path,
     offset: u64,
     len: u64,
@@ -116,10 +116,8 @@ pub async fn put_range(
             })
         };
         let mut request = http.put(url);
-        for (name, value) in headers.as_object().into_iter().flatten() {
-            if let Some(value) = value.as_str() {
-                request = request.header(name, value);
-            }
+        for (name, value) in headers {
+            request = request.header(name, value);
         }
         let body = reqwest::Body::wrap_stream(counted);
         let result = request.body(body).send().await;
@@ -141,49 +139,113 @@ pub async fn put_range(
     }
 }
 
-/// GETs a presigned URL into `target` (through a `.part` file renamed at the end), checking
-/// the bytes against `want` (base64 SHA-256) when the file has one.
+/// GETs a presigned URL (`size` bytes) into `target`, through a `.part` file renamed at the
+/// end, checking the bytes against `want` (base64 SHA-256) when the file has one. A `.part`
+/// that an interrupted run left is resumed with a `Range` request, its bytes hashed first so
+/// that the check still covers the whole file; if the check fails then, the file is fetched
+/// whole once more.
 pub async fn download_to(
     http: &reqwest::Client,
     url: &str,
     target: &Path,
+    size: u64,
     want: Option<&str>,
+    meter: &Meter,
 ) -> Result<u64, TransferError> {
     let partial = target.with_extension(match target.extension() {
         Some(ext) => format!("{}.part", ext.to_string_lossy()),
         None => "part".to_owned(),
     });
-    let response = http.get(url).send().await.map_err(TransferError::Network)?;
-    if !response.status().is_success() {
-        let status = response.status().as_u16();
-        let body = response.text().await.unwrap_or_default();
-        return Err(TransferError::Refused { status, body });
-    }
-    let mut out = tokio::fs::File::create(&partial)
+    let held = tokio::fs::metadata(&partial)
         .await
-        .map_err(io(&partial))?;
-    let mut hasher = Sha256::new();
-    let mut written = 0u64;
-    let mut stream = response.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(TransferError::Network)?;
-        hasher.update(&chunk);
-        out.write_all(&chunk).await.map_err(io(&partial))?;
-        written += chunk.len() as u64;
+        .map(|m| m.len())
+        .unwrap_or(0);
+    // A `.part` longer than the file is not a prefix of it.
+    let from = if held <= size { held } else { 0 };
+    match fetch_into(http, url, &partial, from, size, want, meter).await {
+        Err(TransferError::ChecksumMismatch { .. }) if from > 0 => {
+            meter.restart();
+            fetch_into(http, url, &partial, 0, size, want, meter).await?;
+        }
+        other => other?,
     }
-    out.flush().await.map_err(io(&partial))?;
+    tokio::fs::rename(&partial, target)
+        .await
+        .map_err(io(target))?;
+    Ok(size)
+}
+
+/// Writes the object into `partial` from byte `from` on (the bytes before are already there),
+/// then checks the whole against `want`; a file that fails it is removed.
+#[allow(clippy::too_many_arguments)]
+async fn fetch_into(
+    http: &reqwest::Client,
+    url: &str,
+    partial: &Path,
+    from: u64,
+    size: u64,
+    want: Option<&str>,
+    meter: &Meter,
+) -> Result<(), TransferError> {
+    let mut hasher = Sha256::new();
+    if from > 0 {
+        let mut held = std::pin::pin!(chunks_of(partial, 0, from));
+        while let Some(chunk) = held.next().await {
+            hasher.update(chunk.map_err(io(partial))?);
+        }
+        meter.skip(from);
+    }
+    if from < size {
+        let mut request = http.get(url);
+        if from > 0 {
+            request = request.header(reqwest::header::RANGE, format!("bytes={from}-"));
+        }
+        let response = request.send().await.map_err(TransferError::Network)?;
+        let status = response.status();
+        let append = match status.as_u16() {
+            206 if from > 0 => true,
+            200 => false,
+            _ => {
+                let body = response.text().await.unwrap_or_default();
+                return Err(TransferError::Refused {
+                    status: status.as_u16(),
+                    body,
+                });
+            }
+        };
+        if !append && from > 0 {
+            // The range was not honoured: the whole object comes, from its first byte.
+            hasher = Sha256::new();
+            meter.restart();
+        }
+        let mut out = tokio::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(append)
+            .truncate(!append)
+            .open(partial)
+            .await
+            .map_err(io(partial))?;
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(TransferError::Network)?;
+            hasher.update(&chunk);
+            out.write_all(&chunk).await.map_err(io(partial))?;
+            meter.add(chunk.len() as u64);
+        }
+        out.flush().await.map_err(io(partial))?;
+    } else if size == 0 {
+        tokio::fs::write(partial, b"").await.map_err(io(partial))?;
+    }
     let got = BASE64.encode(hasher.finalize());
     if let Some(want) = want
         && got != want
     {
-        let _ = tokio::fs::remove_file(&partial).await;
+        let _ = tokio::fs::remove_file(partial).await;
         return Err(TransferError::ChecksumMismatch {
             got,
             want: want.to_owned(),
         });
     }
-    tokio::fs::rename(&partial, target)
-        .await
-        .map_err(io(target))?;
-    Ok(written)
+    Ok(())
 }

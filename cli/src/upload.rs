@@ -6,13 +6,19 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
+use filegate_domain::file::{FileStatus, Parent};
+use filegate_domain::multipart::PartTicket;
 use filegate_domain::type_detection::{HEAD_BYTES, detect};
-use filegate_domain::upload::MAX_CHECKSUMMED_BYTES;
+use filegate_domain::upload::{MAX_CHECKSUMMED_BYTES, UploadTicket};
+use filegate_wire::file::FileObject;
+use filegate_wire::list::List;
+use filegate_wire::parts::{PartEntry, PartList, SignPartsRequest};
+use filegate_wire::upload::{CreateFileRequest, FileUpload, SizeInput};
 use futures_util::{StreamExt as _, TryStreamExt as _};
-use serde_json::{Value, json};
 use tokio::io::AsyncReadExt as _;
 
 use crate::api::{Api, ApiError};
+use crate::folders::FolderTree;
 use crate::progress::Meter;
 use crate::resume::ResumeState;
 use crate::transfer::{TransferError, put_range, sha256_of};
@@ -31,13 +37,17 @@ pub enum UploadError {
 pub struct UploadOptions {
     /// Parts in flight at once.
     pub parallel: usize,
+    /// The entity of the caller's own domain the files belong to.
+    pub parent: Option<Parent>,
+    /// Served at a public URL (when the deployment allows it).
+    pub public: bool,
 }
 
 /// The files to upload, each with the folder it goes into. A directory becomes a folder of
-/// the same name (inside `folder`), created as the tree is walked, and so does each directory
-/// below it; files keep their place. Names are walked in order, so runs are repeatable.
+/// the same name (inside `folder`), found or created as the tree is walked, and so does each
+/// directory below it; files keep their place. Names are walked in order, so runs are repeatable.
 pub async fn expand(
-    api: &Api,
+    folders: &mut FolderTree<'_>,
     paths: &[std::path::PathBuf],
     folder: Option<String>,
 ) -> Result<Vec<(std::path::PathBuf, Option<String>)>, UploadError> {
@@ -57,10 +67,7 @@ pub async fn expand(
             .ok()
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_else(|| "folder".to_owned());
-        let created: Value = api
-            .post("/v1/folders", &json!({"name": name, "parent": parent}))
-            .await?;
-        let id = created["id"].as_str().map(str::to_owned);
+        let id = Some(folders.child(parent.as_deref(), &name).await?);
         let mut children: Vec<_> = std::fs::read_dir(&path)
             .map_err(|source| TransferError::Io {
                 path: path.display().to_string(),
@@ -89,7 +96,7 @@ pub async fn upload_file(
     options: &UploadOptions,
     state: &mut ResumeState,
     meter: &Meter,
-) -> Result<Value, UploadError> {
+) -> Result<FileObject, UploadError> {
     let key = ResumeState::key(api.base(), path).ok();
     if let Some(key) = &key
         && let Some(id) = state.get(key).map(str::to_owned)
@@ -116,7 +123,7 @@ async fn declare_and_send(
     state: &mut ResumeState,
     key: Option<&str>,
     meter: &Meter,
-) -> Result<Value, UploadError> {
+) -> Result<FileObject, UploadError> {
     let io = |source| TransferError::Io {
         path: path.display().to_string(),
         source,
@@ -126,45 +133,48 @@ async fn declare_and_send(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".to_owned());
-    let mut declaration = json!({
-        "name": name,
-        "content_type": content_type_of(path).await.map_err(io)?,
-        "size_bytes": size.to_string(),
-        "folder": folder,
-    });
     // Above this the API cannot verify a whole-file checksum (see MAX_CHECKSUMMED_BYTES).
     let checksummed = size <= MAX_CHECKSUMMED_BYTES;
-    if checksummed {
-        declaration["checksum_sha256"] = sha256_of(path, 0, size).await?.into();
-    }
-    let file: Value = api.post("/v1/files", &declaration).await?;
-    let id = file["id"].as_str().unwrap_or_default().to_owned();
-    let upload = &file["upload"];
-    if upload["method"] == "multipart" {
-        // Remembered before the first part, so that a run killed from here on resumes.
-        if let Some(key) = key {
-            state.set(key, Some(&id));
+    let declaration = CreateFileRequest {
+        name,
+        content_type: content_type_of(path).await.map_err(io)?,
+        size_bytes: SizeInput::new(size.to_string()),
+        checksum_sha256: match checksummed {
+            true => Some(sha256_of(path, 0, size).await?),
+            false => None,
+        },
+        folder: folder.map(|f| Some(f.to_owned())),
+        parent: options.parent.clone(),
+        public: options.public.then_some(true),
+        multipart: None,
+    };
+    let created: FileUpload = api.post("/v1/files", &declaration).await?;
+    let id = created.file.id;
+    match created.upload {
+        UploadTicket::Multipart(ticket) => {
+            // Remembered before the first part, so that a run killed from here on resumes.
+            if let Some(key) = key {
+                state.set(key, Some(&id));
+            }
+            let parts = Parts {
+                part_size: ticket.part_size,
+                part_count: ticket.part_count.into(),
+                held: BTreeSet::new(),
+            };
+            send_parts(api, path, &id, &parts, checksummed, options.parallel, meter).await?;
         }
-        let parts = Parts {
-            part_size: upload["part_size"]
-                .as_str()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0),
-            part_count: upload["part_count"].as_u64().unwrap_or(0),
-            held: BTreeSet::new(),
-        };
-        send_parts(api, path, &id, &parts, checksummed, options.parallel, meter).await?;
-    } else {
-        put_range(
-            api.http(),
-            upload["url"].as_str().unwrap_or_default(),
-            &upload["headers"],
-            path,
-            0,
-            size,
-            meter,
-        )
-        .await?;
+        UploadTicket::Put(ticket) => {
+            put_range(
+                api.http(),
+                &ticket.url,
+                &ticket.headers,
+                path,
+                0,
+                size,
+                meter,
+            )
+            .await?;
+        }
     }
     finalize(api, &id).await
 }
@@ -177,17 +187,19 @@ async fn resume(
     id: &str,
     parallel: usize,
     meter: &Meter,
-) -> Result<Option<Value>, UploadError> {
-    let file: Value = match api.get(&format!("/v1/files/{id}")).await {
+) -> Result<Option<FileObject>, UploadError> {
+    let file: FileObject = match api.get(&format!("/v1/files/{id}")).await {
         Ok(file) => file,
         Err(ApiError::Refused { status: 404, .. }) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    match file["status"].as_str() {
-        Some("pending") => {}
+    match file.status {
+        FileStatus::Pending => {}
         // Finalized by the run that died (or by its S3 event): done.
-        Some("uploaded" | "processing" | "ready") => return Ok(Some(file)),
-        _ => return Ok(None),
+        FileStatus::Uploaded | FileStatus::Processing | FileStatus::Ready => {
+            return Ok(Some(file));
+        }
+        FileStatus::Failed => return Ok(None),
     }
     let parts = match held_parts(api, id).await {
         Ok(parts) => parts,
@@ -200,7 +212,7 @@ async fn resume(
         }) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    let checksummed = file["checksum_sha256"].is_string();
+    let checksummed = file.checksum_sha256.is_some();
     meter.skip(parts.held.iter().map(|(_, size)| size).sum());
     send_parts(api, path, id, &parts, checksummed, parallel, meter).await?;
     finalize(api, id).await.map(Some)
@@ -219,22 +231,18 @@ async fn held_parts(api: &Api, id: &str) -> Result<Parts, ApiError> {
         if let Some(c) = &cursor {
             query.push(("cursor", c.clone()));
         }
-        let page: Value = api
+        let page: PartList = api
             .get_with(&format!("/v1/files/{id}/parts"), &query)
             .await?;
-        parts.part_size = page["part_size"]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        parts.part_count = page["part_count"].as_u64().unwrap_or(0);
-        for part in page["data"].as_array().into_iter().flatten() {
-            let size = part["size_bytes"].as_str().and_then(|s| s.parse().ok());
-            if let (Some(n), Some(size)) = (part["part_number"].as_u64(), size) {
-                parts.held.insert((n, size));
+        parts.part_size = page.part_size.parse().unwrap_or(0);
+        parts.part_count = page.part_count.into();
+        for part in page.data {
+            if let Ok(size) = part.size_bytes.parse() {
+                parts.held.insert((part.part_number.into(), size));
             }
         }
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
             None => return Ok(parts),
         }
     }
@@ -266,21 +274,31 @@ async fn send_parts(
         .map(|number| async move {
             let offset = (number - 1) * part_size;
             let len = length(number);
-            let mut part = json!({ "part_number": number });
-            if checksummed {
-                part["checksum_sha256"] = sha256_of(path, offset, len).await?.into();
-            }
-            let signed: Value = api
+            let part = PartEntry {
+                part_number: number,
+                checksum_sha256: match checksummed {
+                    true => Some(sha256_of(path, offset, len).await?),
+                    false => None,
+                },
+            };
+            let signed: List<PartTicket> = api
                 .post(
                     &format!("/v1/files/{id}/parts"),
-                    &json!({ "parts": [part] }),
+                    &SignPartsRequest { parts: vec![part] },
                 )
                 .await?;
-            let ticket = &signed["data"][0];
+            let ticket = signed
+                .data
+                .into_iter()
+                .next()
+                .ok_or_else(|| ApiError::Unexpected {
+                    status: 200,
+                    body: format!("no URL for part {number}"),
+                })?;
             put_range(
                 api.http(),
-                ticket["url"].as_str().unwrap_or_default(),
-                &ticket["headers"],
+                &ticket.url,
+                &ticket.headers,
                 path,
                 offset,
                 len,
@@ -296,11 +314,11 @@ async fn send_parts(
 }
 
 /// Finalizes, and waits while the API is still checking a large file's SHA-256 (`202`).
-async fn finalize(api: &Api, id: &str) -> Result<Value, UploadError> {
+async fn finalize(api: &Api, id: &str) -> Result<FileObject, UploadError> {
     const PATIENCE: Duration = Duration::from_secs(15 * 60);
     let started = std::time::Instant::now();
-    let mut file: Value = api.post_empty(&format!("/v1/files/{id}/finalize")).await?;
-    while file["status"] == "pending" {
+    let mut file: FileObject = api.post_empty(&format!("/v1/files/{id}/finalize")).await?;
+    while file.status == FileStatus::Pending {
         if started.elapsed() > PATIENCE {
             return Err(UploadError::StillVerifying(PATIENCE));
         }

@@ -346,6 +346,127 @@ async fn a_directory_tree_becomes_folders() {
 }
 
 #[tokio::test]
+async fn the_same_tree_uploaded_again_fills_the_same_folders_and_folder_paths_are_found() {
+    let app = spawn_app_with(TestOptions::default()).await;
+    let dir = temp_dir();
+    std::fs::create_dir_all(dir.join("scans")).unwrap();
+    std::fs::write(dir.join("scans/a.pdf"), noise(300, 8)).unwrap();
+    std::fs::write(dir.join("c.pdf"), noise(200, 9)).unwrap();
+    for _ in 0..2 {
+        let out = filegate(&app, &dir, &["upload", "scans", "--json"]).await;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let top = app.get("/v1/folders?parent=root").await;
+    assert_eq!(
+        top.body["data"].as_array().unwrap().len(),
+        1,
+        "{}",
+        top.body
+    );
+    let scans = top.body["data"][0]["id"].as_str().unwrap().to_owned();
+    let held = app.get(&format!("/v1/files?folder={scans}")).await;
+    assert_eq!(held.body["data"].as_array().unwrap().len(), 2);
+
+    // --folder-path finds scans/ and creates 2026/ inside it, once; --parent is declared.
+    for _ in 0..2 {
+        let out = filegate(
+            &app,
+            &dir,
+            &[
+                "upload",
+                "c.pdf",
+                "--folder-path",
+                "scans/2026",
+                "--parent",
+                "invoice:inv_42",
+                "--json",
+            ],
+        )
+        .await;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let file = &json_lines(&out)[0];
+        assert_eq!(
+            file["parent"],
+            serde_json::json!({"type": "invoice", "id": "inv_42"})
+        );
+    }
+    let inner = app.get(&format!("/v1/folders?parent={scans}")).await;
+    assert_eq!(
+        inner.body["data"].as_array().unwrap().len(),
+        1,
+        "{}",
+        inner.body
+    );
+    assert_eq!(inner.body["data"][0]["name"], "2026");
+    let id = inner.body["data"][0]["id"].as_str().unwrap();
+    let held = app.get(&format!("/v1/files?folder={id}")).await;
+    assert_eq!(held.body["data"].as_array().unwrap().len(), 2);
+
+    // A malformed --parent is refused before any request, naming the form it takes.
+    let out = filegate(&app, &dir, &["upload", "c.pdf", "--parent", "inv_42"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("TYPE:ID"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn a_partial_download_is_resumed_with_a_range_and_still_checked() {
+    let app = spawn_app_with(TestOptions {
+        own_emulator: true,
+        ..TestOptions::default()
+    })
+    .await;
+    let dir = temp_dir();
+    let bytes = noise((3 << 20) + 17, 10);
+    std::fs::write(dir.join("scan.pdf"), &bytes).unwrap();
+    let out = filegate(&app, &dir, &["upload", "scan.pdf", "--json"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = json_lines(&out)[0]["id"].as_str().unwrap().to_owned();
+
+    // What an interrupted run leaves: the first MiB in `.part`.
+    std::fs::write(dir.join("copy.pdf.part"), &bytes[..1 << 20]).unwrap();
+    let ranged = served(&app, "s3.GetObject.ranged").await;
+    let out = filegate(&app, &dir, &["download", &id, "-o", "copy.pdf", "--json"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(dir.join("copy.pdf")).unwrap(), bytes);
+    assert!(!dir.join("copy.pdf.part").exists());
+    assert_eq!(
+        served(&app, "s3.GetObject.ranged").await,
+        ranged + 1,
+        "the rest was asked for with a Range"
+    );
+
+    // A `.part` that is not the file's start fails the SHA-256 check: fetched whole again.
+    let mut wrong = bytes[..1 << 20].to_vec();
+    wrong[10] ^= 1;
+    std::fs::write(dir.join("again.pdf.part"), &wrong).unwrap();
+    let out = filegate(&app, &dir, &["download", &id, "-o", "again.pdf"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(dir.join("again.pdf")).unwrap(), bytes);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
 async fn an_api_key_made_by_the_cli_works_for_the_cli_until_revoked() {
     let app = spawn_app_with(TestOptions::default()).await;
     let dir = temp_dir();

@@ -21,8 +21,9 @@ launcher adds it:
 - S3's ListParts answers with the root element `ListPartsResult`, as S3 does (moto 5.2 writes
   `ListPartsResponse`, which the AWS SDK for Rust refuses to parse).
 
-It also counts the requests it serves, by service and operation (`GET /_filegate/requests`),
-for the load benchmark's cost model; and throttles DynamoDB on request, for fault tests
+It also counts the requests it serves, by service and operation (`GET /_filegate/requests`;
+ranged GetObjects also as `s3.GetObject.ranged`), for the load benchmark's cost model and the
+CLI's resume tests; and throttles DynamoDB on request, for fault tests
 (`POST /_filegate/throttle` with `{"table": name, "requests": n}`: the next n requests that
 touch that table get `ProvisionedThroughputExceededException`, as DynamoDB answers them).
 """
@@ -411,7 +412,11 @@ def counted(environ, start_response):
         refused = throttle(environ, start_response)
         if refused is not None:
             return refused
-    count(operation(environ))
+    served = operation(environ)
+    count(served)
+    # Ranged reads counted apart too: a client's resumed download shows as one.
+    if served == "s3.GetObject" and environ.get("HTTP_RANGE"):
+        count("s3.GetObject.ranged")
     return app(environ, start_response)
 
 

@@ -1,6 +1,6 @@
 //! The layering rules, checked on the sources: crates depend only downwards
-//! (domain ← store ← core ← http ← functions), the domain crate links no AWS SDK, HTTP
-//! framework or async runtime, and no module of any crate imports a module that (directly or
+//! (domain ← store ← core ← http ← functions, and domain ← wire ← http, cli), the domain
+//! and wire crates link no AWS SDK, HTTP framework or async runtime, and no module of any crate imports a module that (directly or
 //! through others) imports it back.
 //!
 //! Cargo already refuses a crate that uses another it does not depend on; this test refuses
@@ -41,6 +41,8 @@ fn crates_depend_only_downwards() {
     // Each layer's own crates may depend only on the crates listed for it.
     let allowed: &[(&str, &[&str])] = &[
         ("crates/domain", &[]),
+        // The wire shapes sit on the domain alone, so that clients can share them.
+        ("crates/wire", &["filegate-domain"]),
         ("crates/store", &["filegate-domain"]),
         ("crates/core", &["filegate-domain", "filegate-store"]),
         (
@@ -49,10 +51,16 @@ fn crates_depend_only_downwards() {
         ),
         (
             "crates/http",
-            &["filegate-domain", "filegate-store", "filegate-core"],
+            &[
+                "filegate-domain",
+                "filegate-store",
+                "filegate-core",
+                "filegate-wire",
+            ],
         ),
-        // The CLI is a client: it speaks HTTP to the API and shares only the domain's rules.
-        ("cli", &["filegate-domain"]),
+        // The CLI is a client: it speaks HTTP to the API and shares only the domain's rules
+        // and the wire's shapes.
+        ("cli", &["filegate-domain", "filegate-wire"]),
     ];
     for (dir, may) in allowed {
         let deps = dependencies(&root.join(dir).join("Cargo.toml"));
@@ -63,17 +71,20 @@ fn crates_depend_only_downwards() {
             );
         }
     }
-    let domain = dependencies(&root.join("crates/domain/Cargo.toml"));
-    for dep in &domain {
+    let lower = ["crates/domain", "crates/wire"]
+        .iter()
+        .flat_map(|dir| dependencies(&root.join(dir).join("Cargo.toml")));
+    for dep in lower {
         let forbidden = ["aws-", "axum", "tokio", "hyper", "lambda", "tower", "http"];
         assert!(
             !forbidden.iter().any(|f| dep.starts_with(f)),
-            "the domain crate must not depend on {dep}"
+            "the domain and wire crates must not depend on {dep}"
         );
     }
     // Functions are entry points: nothing below them may depend on one.
     for dir in [
         "crates/domain",
+        "crates/wire",
         "crates/store",
         "crates/core",
         "crates/http",

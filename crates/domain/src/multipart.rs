@@ -1,7 +1,7 @@
 //! Multipart uploads: how a large file is cut into parts, what the server keeps about its
 //! upload, and which parts S3 still lacks before the upload can be completed.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::DomainError;
 use crate::file::{FileSize, MultipartUpload};
@@ -162,14 +162,14 @@ pub fn upload_incomplete(missing: &[u32]) -> DomainError {
 }
 
 /// How to send a multipart file: ask `POST /v1/files/{id}/parts` for the parts' URLs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MultipartTicket {
     /// Always `multipart`.
     #[cfg_attr(feature = "openapi", schema(schema_with = multipart_method))]
-    pub method: &'static str,
+    pub method: String,
     /// Bytes in every part but the last (a decimal string).
-    #[serde(serialize_with = "decimal")]
+    #[serde(serialize_with = "decimal", deserialize_with = "from_decimal")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "16777216"))]
     pub part_size: u64,
     #[cfg_attr(feature = "openapi", schema(example = 64))]
@@ -182,7 +182,7 @@ pub struct MultipartTicket {
 impl MultipartTicket {
     pub fn new(upload: &MultipartUpload) -> Self {
         Self {
-            method: "multipart",
+            method: "multipart".to_owned(),
             part_size: upload.part_size,
             part_count: upload.part_count,
             expires_at: upload.expires_at,
@@ -191,16 +191,16 @@ impl MultipartTicket {
 }
 
 /// A presigned `UploadPart` URL for one part, and the exact headers it was signed with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartTicket {
     /// Always `upload_part`.
     #[cfg_attr(feature = "openapi", schema(example = "upload_part"))]
-    pub object: &'static str,
+    pub object: String,
     pub part_number: u32,
     /// Always `PUT`.
     #[cfg_attr(feature = "openapi", schema(example = "PUT"))]
-    pub method: &'static str,
+    pub method: String,
     pub url: String,
     /// Send exactly these headers; each is part of the signature (`content-length` is the
     /// part's exact length).
@@ -230,6 +230,13 @@ pub(crate) fn method_schema(value: &str) -> utoipa::openapi::Object {
 /// Sizes go out as decimal strings, as everywhere in the API.
 fn decimal<S: Serializer>(n: &u64, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(n)
+}
+
+/// A size as the API writes it (a decimal string), read back by a client.
+fn from_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    String::deserialize(d)?
+        .parse()
+        .map_err(|_| serde::de::Error::custom("expected a decimal string"))
 }
 
 #[cfg(test)]

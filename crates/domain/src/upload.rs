@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::download::is_inline_safe;
 use crate::error::DomainError;
@@ -105,7 +105,7 @@ pub fn public_visibility(requested: bool, content_type: &ContentType) -> Result<
 
 /// How to send the bytes: one presigned PUT, or a multipart upload whose parts are signed on
 /// request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum UploadTicket {
@@ -114,12 +114,12 @@ pub enum UploadTicket {
 }
 
 /// A presigned PUT and the exact headers it was signed with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PutTicket {
     /// Always `PUT`.
     #[cfg_attr(feature = "openapi", schema(schema_with = put_method))]
-    pub method: &'static str,
+    pub method: String,
     pub url: String,
     /// Send exactly these headers; each is part of the signature.
     #[cfg_attr(feature = "openapi", schema(example = json!({"content-type": "application/pdf", "content-length": "1228800", "x-amz-server-side-encryption": "AES256"})))]

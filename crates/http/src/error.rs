@@ -7,9 +7,8 @@
 
 use axum::response::{IntoResponse, Response};
 use filegate_domain::{DomainError, ErrorKind};
+pub use filegate_wire::error::{ErrorBody, ErrorDetail, ErrorType};
 use http::{HeaderValue, StatusCode, header};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 /// A [`DomainError`] on its way to the client.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -20,20 +19,6 @@ impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         Self(e)
     }
-}
-
-/// The `type` field of an error, which fixes its HTTP status family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorType {
-    InvalidRequestError,
-    AuthenticationError,
-    PermissionError,
-    NotFound,
-    Conflict,
-    Gone,
-    UpstreamError,
-    InternalError,
 }
 
 /// The status and `type` of each kind of domain error: the whole mapping, in one place.
@@ -104,29 +89,6 @@ impl IntoResponse for ApiError {
         response.extensions_mut().insert(self);
         response
     }
-}
-
-/// The JSON error document of API.md.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-    pub request_id: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorDetail {
-    #[serde(rename = "type")]
-    pub kind: ErrorType,
-    /// A stable snake_case word, e.g. `name_too_long`.
-    pub code: String,
-    pub message: String,
-    /// The request field the error is about, e.g. `files[3].name`.
-    pub param: Option<String>,
-    /// Machine-readable facts, for the errors that have some: e.g. `reason` (`size`,
-    /// `content_type`, `checksum`, `unsigned_header`, `detected_type`) of `upload_mismatch`. Absent otherwise.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub details: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// The answers every authenticated route can give, for the OpenAPI document.

@@ -13,9 +13,10 @@ use filegate_domain::audit::RequestOrigin;
 use filegate_domain::principal::Caller;
 use http::request::Parts;
 use http::{StatusCode, header};
-use serde::Deserialize as _;
 use serde::de::DeserializeOwned;
 use tower_http::request_id::RequestId;
+
+use filegate_wire::json_shape::JsonObject;
 
 use crate::error::ApiError;
 
@@ -211,47 +212,6 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DomainError> {
     })?;
     let JsonObject(value) = value;
     Ok(value)
-}
-
-/// A `T` read from a JSON object and nothing else. serde also reads a struct from an array
-/// of its fields in order (`["a.txt", "text/plain", 5]`); request bodies, and the objects
-/// nested in them (see [`optional_object`], [`objects`]), are objects only.
-struct JsonObject<T>(T);
-
-impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for JsonObject<T> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct ObjectVisitor<T>(std::marker::PhantomData<T>);
-        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for ObjectVisitor<T> {
-            type Value = T;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
-                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
-            }
-        }
-        d.deserialize_map(ObjectVisitor(std::marker::PhantomData))
-            .map(JsonObject)
-    }
-}
-
-/// `#[serde(default, deserialize_with = "optional_object")]`: an optional field that is a JSON
-/// object when present, never an array; absent or `null` is `None`.
-pub fn optional_object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    Option::<JsonObject<T>>::deserialize(d).map(|o| o.map(|JsonObject(v)| v))
-}
-
-/// `#[serde(deserialize_with = "objects")]`: an array of JSON objects.
-pub fn objects<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    Vec::<JsonObject<T>>::deserialize(d).map(|v| v.into_iter().map(|JsonObject(t)| t).collect())
 }
 
 /// A typed id (`file_…`, `fldr_…`, `key_…`) from the path; anything else is

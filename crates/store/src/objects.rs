@@ -131,7 +131,7 @@ impl ObjectStore {
             .await
             .map_err(|e| StorageError::new(op, e))?;
         Ok(PutTicket {
-            method: "PUT",
+            method: "PUT".to_owned(),
             url: presigned.uri().to_owned(),
             headers: headers_to_send(&presigned, size.bytes()),
             expires_in,
@@ -194,9 +194,9 @@ impl ObjectStore {
             .await
             .map_err(|e| StorageError::new(op, e))?;
         Ok(PartTicket {
-            object: "upload_part",
+            object: "upload_part".to_owned(),
             part_number: number.get(),
-            method: "PUT",
+            method: "PUT".to_owned(),
             url: presigned.uri().to_owned(),
             headers: headers_to_send(&presigned, length),
             expires_in,

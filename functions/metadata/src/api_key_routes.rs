@@ -4,8 +4,8 @@ use axum::Json;
 use axum::extract::State;
 use filegate_domain::ids::ApiKeyId;
 use filegate_domain::principal::Scope;
+use filegate_http::Created;
 use filegate_http::extract::{Authenticated, JsonBody, PathId, QueryParams};
-use filegate_http::wire::Created;
 use filegate_http::wire::api_key::{ApiKeyObject, CreateApiKeyRequest, DeletedApiKey, NewApiKey};
 use filegate_http::wire::list::{List, PageQuery};
 use filegate_http::{ApiError, AppState, AuthErrors, ErrorBody};
@@ -34,7 +34,7 @@ pub async fn create_api_key(
     caller.require(Scope::Admin)?;
     let (name, scopes) = request.parts()?;
     let created = state.api_keys.create(&caller, name, scopes).await?;
-    Ok(Created(NewApiKey::from(created)))
+    Ok(Created(NewApiKey::new(&created.key, created.secret)))
 }
 
 /// List the organisation's API keys, newest first (never their secrets).

@@ -4,8 +4,8 @@ use axum::Json;
 use axum::extract::State;
 use filegate_domain::ids::FolderId;
 use filegate_domain::principal::Scope;
+use filegate_http::Created;
 use filegate_http::extract::{Authenticated, JsonBody, PathId, QueryParams};
-use filegate_http::wire::Created;
 use filegate_http::wire::folder::{
     CreateFolderRequest, DeletedFolder, FolderObject, ListFoldersQuery, UpdateFolderRequest,
 };

@@ -21,7 +21,7 @@ use filegate_http::wire::parts::{PartList, SignPartsRequest};
 use filegate_http::wire::upload::{
     CreateFileRequest, CreateFilesRequest, FileUpload, FileUploadList,
 };
-use filegate_http::{ApiError, AppState, AuthErrors, ErrorBody};
+use filegate_http::{ApiError, AppState, AuthErrors, Created, ErrorBody};
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -98,13 +98,13 @@ async fn create_files(
     Authenticated(caller): Authenticated,
     Origin(origin): Origin,
     JsonBody(request): JsonBody<CreateFilesRequest>,
-) -> Result<FileUploadList, ApiError> {
+) -> Result<Created<FileUploadList>, ApiError> {
     caller.require(Scope::FilesWrite)?;
     let declarations = request.declarations(state.files.policy())?;
     let created = state.files.initiate(&caller, &origin, declarations).await?;
-    Ok(FileUploadList::new(
+    Ok(Created(FileUploadList::new(
         created.into_iter().map(FileUpload::new).collect(),
-    ))
+    )))
 }
 
 /// Sign part URLs of a multipart upload.

@@ -3,7 +3,6 @@
 
 use std::fmt;
 
-use axum::response::{IntoResponse, Response};
 use filegate_domain::DomainError;
 use filegate_domain::file::{ContentType, FileName, FileRecord, FileSize, Parent, Sha256Checksum};
 use filegate_domain::folder::parse_folder_ref;
@@ -11,15 +10,14 @@ use filegate_domain::ids::FolderId;
 use filegate_domain::upload::{
     FileDeclaration, MAX_BATCH, UploadPolicy, UploadTicket, public_visibility,
 };
-use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::extract::{objects, optional_object};
-use crate::wire::file::FileObject;
+use crate::file::FileObject;
+use crate::json_shape::{objects, optional_object};
 
 /// `POST /v1/files`: one file to upload.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateFileRequest {
     /// 1–255 characters (NFC); no control characters, `/` or `\`; not `.` or `..`.
@@ -31,19 +29,27 @@ pub struct CreateFileRequest {
     /// Exact size in bytes, as a string or an integer: 1 to the deployment's maximum.
     pub size_bytes: SizeInput,
     /// SHA-256 of the bytes, base64 (or hex). When given, S3 and finalize both verify it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum_sha256: Option<String>,
     /// Folder id; absent or null is the root (in a batch, absent takes the batch's folder).
-    #[serde(default, deserialize_with = "crate::wire::file::present")]
+    #[serde(
+        default,
+        deserialize_with = "crate::json_shape::present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schema(value_type = Option<String>)]
     pub folder: Option<Option<String>>,
     /// The entity in your own domain this file belongs to.
-    #[serde(default, deserialize_with = "optional_object")]
+    #[serde(
+        default,
+        deserialize_with = "optional_object",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub parent: Option<Parent>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public: Option<bool>,
     /// Upload in parts whatever the size (files above the deployment's threshold always are).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multipart: Option<bool>,
 }
 
@@ -63,7 +69,8 @@ pub struct CreateFilesRequest {
 
 /// `size_bytes` as the client wrote it, a JSON string or number, kept as text until
 /// [`FileSize::parse`] judges it, so that every bad value gets the same error code.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
 pub struct SizeInput(String);
 
 impl utoipa::PartialSchema for SizeInput {
@@ -127,7 +134,7 @@ impl<'de> Deserialize<'de> for SizeInput {
 }
 
 /// A file with the instructions to upload its bytes.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct FileUpload {
     #[serde(flatten)]
     pub file: FileObject,
@@ -135,11 +142,11 @@ pub struct FileUpload {
 }
 
 /// The batch response: a list of files with their uploads, in request order.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct FileUploadList {
     /// Always `list`.
     #[schema(example = "list")]
-    pub object: &'static str,
+    pub object: String,
     pub data: Vec<FileUpload>,
     /// Always false: every file of the batch is here.
     pub has_more: bool,
@@ -149,17 +156,11 @@ pub struct FileUploadList {
 impl FileUploadList {
     pub fn new(data: Vec<FileUpload>) -> Self {
         Self {
-            object: "list",
+            object: "list".to_owned(),
             data,
             has_more: false,
             next_cursor: None,
         }
-    }
-}
-
-impl IntoResponse for FileUploadList {
-    fn into_response(self) -> Response {
-        (StatusCode::CREATED, axum::Json(self)).into_response()
     }
 }
 

@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 /// `{"object":"list","data":[…],"has_more":…,"next_cursor":…}`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct List<T> {
     /// Always `list`.
     #[schema(example = "list")]
-    pub object: &'static str,
+    pub object: String,
     pub data: Vec<T>,
     pub has_more: bool,
     /// Pass as `cursor` to get the next page; null on the last page.
@@ -21,7 +21,7 @@ impl<T> List<T> {
     /// A list that holds everything asked for: no next page.
     pub fn complete(data: Vec<T>) -> Self {
         Self {
-            object: "list",
+            object: "list".to_owned(),
             data,
             has_more: false,
             next_cursor: None,
@@ -34,7 +34,7 @@ impl<T> List<T> {
         T: for<'a> From<&'a R>,
     {
         Self {
-            object: "list",
+            object: "list".to_owned(),
             data: listing.items.iter().map(T::from).collect(),
             has_more: listing.next_cursor.is_some(),
             next_cursor: listing.next_cursor,

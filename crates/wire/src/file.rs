@@ -6,7 +6,9 @@ use filegate_domain::folder::{parse_folder_filter, parse_folder_ref};
 use filegate_domain::ids::FileId;
 use filegate_domain::page::PageRequest;
 use filegate_domain::status_change::StatusRequest;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
+
+use crate::json_shape::present;
 use utoipa::{IntoParams, ToSchema};
 
 /// The file object of the API (see API.md).
@@ -80,15 +82,19 @@ pub struct ListFilesQuery {
 }
 
 /// `POST`/`PATCH /v1/files/{id}`: rename and/or move.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateFileRequest {
     /// The new name (file-name rules).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(min_length = 1, max_length = 255)]
     pub name: Option<String>,
     /// The folder to move to, or null for the root; absent leaves the file where it is.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schema(value_type = Option<String>)]
     pub folder: Option<Option<String>>,
 }
@@ -177,12 +183,12 @@ pub struct ChangeStatusRequest {
 }
 
 /// `{"id","object":"file","deleted":true}`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DeletedFile {
     pub id: String,
     /// Always `file`.
     #[schema(example = "file")]
-    pub object: &'static str,
+    pub object: String,
     pub deleted: bool,
 }
 
@@ -196,19 +202,10 @@ impl DeletedFile {
     pub fn new(id: &FileId) -> Self {
         Self {
             id: id.to_string(),
-            object: "file",
+            object: "file".to_owned(),
             deleted: true,
         }
     }
-}
-
-/// Tells an explicit `null` (`Some(None)`) from an absent field (`None`, via `default`).
-pub fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
 }
 
 #[cfg(test)]

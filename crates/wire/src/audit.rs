@@ -2,18 +2,18 @@
 
 use filegate_domain::audit::{AuditAction, AuditEvent};
 use filegate_domain::principal::Actor;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// The audit event object of the API.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(as = AuditEvent)]
 pub struct AuditEventObject {
     #[schema(example = "evt_01JD3Q5Z8K2M4N6P8R0T2V4X6Z")]
     pub id: String,
     /// Always `audit_event`.
     #[schema(example = "audit_event")]
-    pub object: &'static str,
+    pub object: String,
     /// The file's id.
     pub file: String,
     pub action: AuditAction,
@@ -32,7 +32,7 @@ impl From<&AuditEvent> for AuditEventObject {
     fn from(e: &AuditEvent) -> Self {
         Self {
             id: e.id.to_string(),
-            object: "audit_event",
+            object: "audit_event".to_owned(),
             file: e.file.to_string(),
             action: e.action,
             actor: e.actor.clone(),

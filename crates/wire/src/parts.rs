@@ -11,10 +11,10 @@ use filegate_domain::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::extract::objects;
+use crate::json_shape::objects;
 
 /// `POST /v1/files/{id}/parts`: 1–100 parts to sign.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignPartsRequest {
     #[serde(deserialize_with = "objects")]
@@ -23,7 +23,7 @@ pub struct SignPartsRequest {
 }
 
 /// One part to sign.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PartEntry {
     /// 1 to the file's `part_count`.
@@ -31,7 +31,7 @@ pub struct PartEntry {
     pub part_number: u64,
     /// SHA-256 of this part's bytes, base64 (or hex). When given, the URL binds it and S3
     /// refuses other bytes.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum_sha256: Option<String>,
 }
 
@@ -73,11 +73,11 @@ impl SignPartsRequest {
 }
 
 /// A part S3 holds.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PartObject {
     /// Always `part`.
     #[schema(example = "part")]
-    pub object: &'static str,
+    pub object: String,
     pub part_number: u32,
     /// The part's length (a decimal string).
     #[schema(example = "16777216")]
@@ -90,7 +90,7 @@ pub struct PartObject {
 impl From<&HeldPart> for PartObject {
     fn from(part: &HeldPart) -> Self {
         Self {
-            object: "part",
+            object: "part".to_owned(),
             part_number: part.number,
             size_bytes: part.size.to_string(),
             etag: part.etag.clone(),
@@ -101,11 +101,11 @@ impl From<&HeldPart> for PartObject {
 
 /// A page of the parts S3 holds, by part number, with the upload's plan: everything a client
 /// needs to resume (send the parts that are not here, then finalize).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PartList {
     /// Always `list`.
     #[schema(example = "list")]
-    pub object: &'static str,
+    pub object: String,
     pub data: Vec<PartObject>,
     pub has_more: bool,
     pub next_cursor: Option<String>,
@@ -121,7 +121,7 @@ pub struct PartList {
 impl PartList {
     pub fn new(upload: &MultipartUpload, listing: Listing<HeldPart>) -> Self {
         Self {
-            object: "list",
+            object: "list".to_owned(),
             data: listing.items.iter().map(PartObject::from).collect(),
             has_more: listing.next_cursor.is_some(),
             next_cursor: listing.next_cursor,

@@ -9,14 +9,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 /// The folder object of the API.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(as = Folder)]
 pub struct FolderObject {
     #[schema(example = "fldr_01JD3Q5Z8K2M4N6P8R0T2V4X6Z")]
     pub id: String,
     /// Always `folder`.
     #[schema(example = "folder")]
-    pub object: &'static str,
+    pub object: String,
     #[schema(example = "Contracts")]
     pub name: String,
     /// The parent folder; null at the root.
@@ -31,7 +31,7 @@ impl From<&FolderRecord> for FolderObject {
     fn from(f: &FolderRecord) -> Self {
         Self {
             id: f.id.to_string(),
-            object: "folder",
+            object: "folder".to_owned(),
             name: f.name.as_str().to_owned(),
             parent: f.parent.map(|p| p.to_string()),
             created_by: f.created_by.id().to_owned(),
@@ -42,7 +42,7 @@ impl From<&FolderRecord> for FolderObject {
 }
 
 /// `POST /v1/folders`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateFolderRequest {
     /// Same rules as file names.
@@ -61,18 +61,18 @@ pub struct UpdateFolderRequest {
     #[schema(min_length = 1, max_length = 255)]
     pub name: Option<String>,
     /// The new parent folder id, or null for the root; absent leaves it where it is.
-    #[serde(default, deserialize_with = "crate::wire::file::present")]
+    #[serde(default, deserialize_with = "crate::json_shape::present")]
     #[schema(value_type = Option<String>)]
     pub parent: Option<Option<String>>,
 }
 
 /// `{"id","object":"folder","deleted":true}`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DeletedFolder {
     pub id: String,
     /// Always `folder`.
     #[schema(example = "folder")]
-    pub object: &'static str,
+    pub object: String,
     pub deleted: bool,
 }
 
@@ -104,7 +104,7 @@ impl DeletedFolder {
     pub fn new(id: &FolderId) -> Self {
         Self {
             id: id.to_string(),
-            object: "folder",
+            object: "folder".to_owned(),
             deleted: true,
         }
     }

@@ -1,6 +1,5 @@
 //! The API key object and the requests on keys.
 
-use filegate_core::api_keys::CreatedApiKey;
 use filegate_domain::DomainError;
 use filegate_domain::api_key::{ApiKeyRecord, parse_name, parse_scopes};
 use filegate_domain::ids::ApiKeyId;
@@ -9,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// `POST /v1/api_keys`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKeyRequest {
     /// 1–100 characters, e.g. `billing-service`.
@@ -21,14 +20,14 @@ pub struct CreateApiKeyRequest {
 }
 
 /// The API key object.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(as = ApiKey)]
 pub struct ApiKeyObject {
     #[schema(example = "key_01JD3Q5Z8K2M4N6P8R0T2V4X6Z")]
     pub id: String,
     /// Always `api_key`.
     #[schema(example = "api_key")]
-    pub object: &'static str,
+    pub object: String,
     pub name: String,
     #[schema(example = json!(["files:read"]))]
     pub scopes: Vec<Scope>,
@@ -42,7 +41,7 @@ impl From<&ApiKeyRecord> for ApiKeyObject {
     fn from(k: &ApiKeyRecord) -> Self {
         Self {
             id: k.id.to_string(),
-            object: "api_key",
+            object: "api_key".to_owned(),
             name: k.name.clone(),
             scopes: k.scopes.clone(),
             secret_prefix: k.secret_prefix.clone(),
@@ -53,7 +52,7 @@ impl From<&ApiKeyRecord> for ApiKeyObject {
 }
 
 /// A new key with its secret: the only response that ever contains it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct NewApiKey {
     #[serde(flatten)]
     pub key: ApiKeyObject,
@@ -63,12 +62,12 @@ pub struct NewApiKey {
 }
 
 /// `{"id","object":"api_key","deleted":true}`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DeletedApiKey {
     pub id: String,
     /// Always `api_key`.
     #[schema(example = "api_key")]
-    pub object: &'static str,
+    pub object: String,
     pub deleted: bool,
 }
 
@@ -79,11 +78,11 @@ impl CreateApiKeyRequest {
     }
 }
 
-impl From<CreatedApiKey> for NewApiKey {
-    fn from(created: CreatedApiKey) -> Self {
+impl NewApiKey {
+    pub fn new(key: &ApiKeyRecord, secret: String) -> Self {
         Self {
-            key: (&created.key).into(),
-            secret: created.secret,
+            key: key.into(),
+            secret,
         }
     }
 }
@@ -92,7 +91,7 @@ impl DeletedApiKey {
     pub fn new(id: &ApiKeyId) -> Self {
         Self {
             id: id.to_string(),
-            object: "api_key",
+            object: "api_key".to_owned(),
             deleted: true,
         }
     }
