@@ -287,7 +287,7 @@ async fn run(api: &Api, cli: &Cli) -> Result<ExitCode, ApiError> {
                 .map(|(p, _)| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
                 .collect();
             let visible = std::io::stdout().is_terminal() && !cli.quiet;
-            let bars = progress::Progress::new(visible, sizes.iter().sum());
+            let bars = progress::Progress::new(visible, sizes.len(), sizes.iter().sum());
             let mut failed = Vec::new();
             for ((path, folder), size) in files.iter().zip(sizes) {
                 let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
@@ -324,7 +324,7 @@ async fn run(api: &Api, cli: &Cli) -> Result<ExitCode, ApiError> {
             let target = output.clone().unwrap_or_else(|| PathBuf::from(&file.name));
             let size = file.size_bytes.parse().unwrap_or(0);
             let visible = std::io::stdout().is_terminal() && !cli.quiet;
-            let bars = progress::Progress::new(visible, size);
+            let bars = progress::Progress::new(visible, 1, size);
             let meter = bars.file(&file.name, size);
             let written = transfer::download_to(
                 api.http(),

@@ -7,28 +7,42 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 pub struct Progress {
     bars: MultiProgress,
     total: ProgressBar,
+    /// Whether the total has a bar of its own (not for one file: it would repeat the file's).
+    total_shown: bool,
 }
 
 impl Progress {
-    pub fn new(visible: bool, total_bytes: u64) -> Self {
+    pub fn new(visible: bool, files: usize, total_bytes: u64) -> Self {
         let bars = MultiProgress::with_draw_target(match visible {
             true => ProgressDrawTarget::stderr(),
             false => ProgressDrawTarget::hidden(),
         });
-        let total = bars.add(ProgressBar::new(total_bytes));
+        let total_shown = files > 1;
+        let total = match total_shown {
+            true => bars.add(ProgressBar::new(total_bytes)),
+            false => ProgressBar::hidden(),
+        };
         total.set_style(style(
             "{msg:>24} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
         ));
         total.set_message("total");
-        Self { bars, total }
+        Self {
+            bars,
+            total,
+            total_shown,
+        }
     }
 
     /// A bar for one file of `size` bytes, above the total.
     pub fn file(&self, name: &str, size: u64) -> Meter {
-        let bar = self.bars.insert_before(&self.total, ProgressBar::new(size));
-        bar.set_style(style(
-            "{msg:>24} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
-        ));
+        let bar = match self.total_shown {
+            true => self.bars.insert_before(&self.total, ProgressBar::new(size)),
+            false => self.bars.add(ProgressBar::new(size)),
+        };
+        bar.set_style(style(match self.total_shown {
+            true => "{msg:>24} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
+            false => "{msg:>24} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+        }));
         let short: String = name.chars().take(24).collect();
         bar.set_message(short);
         Meter {
