@@ -97,6 +97,20 @@ impl Meter {
         self.take_back(self.file.position());
     }
 
+    /// Every byte is sent and the API is still reading the file to check its SHA-256 (a large
+    /// multipart file): the bar becomes a spinner with the time spent.
+    pub fn verifying(&self) {
+        self.file.set_style(
+            ProgressStyle::with_template(
+                "{msg:>24} {spinner} the API is checking its SHA-256 ({elapsed})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        self.file.reset_elapsed();
+        self.file
+            .enable_steady_tick(std::time::Duration::from_millis(200));
+    }
+
     pub fn done(&self) {
         self.file.finish_and_clear();
     }

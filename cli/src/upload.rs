@@ -176,7 +176,7 @@ async fn declare_and_send(
             .await?;
         }
     }
-    finalize(api, &id).await
+    finalize(api, &id, meter).await
 }
 
 /// Goes on with the upload of file `id`; `None` when there is nothing to go on with (the file
@@ -205,7 +205,7 @@ async fn resume(
         Ok(parts) => parts,
         // Completed by a finalize that died: finalizing again settles it.
         Err(ApiError::Refused { code, .. }) if code == "upload_completed" => {
-            return finalize(api, id).await.map(Some);
+            return finalize(api, id, meter).await.map(Some);
         }
         Err(ApiError::Refused {
             status: 404 | 409, ..
@@ -215,7 +215,7 @@ async fn resume(
     let checksummed = file.checksum_sha256.is_some();
     meter.skip(parts.held.iter().map(|(_, size)| size).sum());
     send_parts(api, path, id, &parts, checksummed, parallel, meter).await?;
-    finalize(api, id).await.map(Some)
+    finalize(api, id, meter).await.map(Some)
 }
 
 /// The upload's plan and every part S3 holds (all pages of `GET …/parts`).
@@ -314,10 +314,13 @@ async fn send_parts(
 }
 
 /// Finalizes, and waits while the API is still checking a large file's SHA-256 (`202`).
-async fn finalize(api: &Api, id: &str) -> Result<FileObject, UploadError> {
+async fn finalize(api: &Api, id: &str, meter: &Meter) -> Result<FileObject, UploadError> {
     const PATIENCE: Duration = Duration::from_secs(15 * 60);
     let started = std::time::Instant::now();
     let mut file: FileObject = api.post_empty(&format!("/v1/files/{id}/finalize")).await?;
+    if file.status == FileStatus::Pending {
+        meter.verifying();
+    }
     while file.status == FileStatus::Pending {
         if started.elapsed() > PATIENCE {
             return Err(UploadError::StillVerifying(PATIENCE));
